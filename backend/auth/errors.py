@@ -1,0 +1,26 @@
+"""Authentication errors."""
+
+from __future__ import annotations
+
+from backend.core.errors import Conflict, Unauthorized
+
+
+class BadCredentials(Unauthorized):
+    code = "auth.bad_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("用户名或密码错误")
+
+
+class NotAuthenticated(Unauthorized):
+    code = "auth.required"
+
+    def __init__(self) -> None:
+        super().__init__("需要登录：请在 Authorization 头中提供有效的 Bearer 令牌")
+
+
+class DuplicateUser(Conflict):
+    code = "user.duplicate"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"用户名 {username} 已存在", username=username)

@@ -1,0 +1,39 @@
+"""Login and user shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from backend.models import Role
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=60)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class UserRead(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    bureau_code: str | None
+    firm_uscc: str | None
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    user: UserRead
+
+
+class NewUser(BaseModel):
+    username: str = Field(min_length=2, max_length=60, pattern=r"^[A-Za-z0-9_.@-]+$")
+    display_name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=8, max_length=200)
+    role: Role
+    bureau_code: str | None = None
+    firm_uscc: str | None = None

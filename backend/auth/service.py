@@ -1,0 +1,124 @@
+"""Log in and out, resolve a bearer token to an Actor, create users."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.audit import service as audit
+from backend.auth.errors import BadCredentials, DuplicateUser, NotAuthenticated
+from backend.auth.repository import UserRepository
+from backend.auth.schemas import NewUser, UserRead
+from backend.core import clock
+from backend.core.errors import Unprocessable
+from backend.core.security import Actor, hash_password, new_token, token_digest, verify_password
+from backend.firms import service as firm_service
+from backend.models import AuthToken, Role, User
+from backend.reference import service as reference_service
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    user: UserRead
+
+
+def actor_of(user: User) -> Actor:
+    assert user.id is not None
+    return Actor(
+        user_id=user.id,
+        label=user.username,
+        role=Role(user.role),
+        firm_id=user.firm_id,
+        bureau_code=user.bureau_code,
+    )
+
+
+async def describe(session: AsyncSession, user: User) -> UserRead:
+    assert user.id is not None
+    return UserRead(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=Role(user.role),
+        bureau_code=user.bureau_code,
+        firm_uscc=await UserRepository(session).firm_uscc(user.firm_id),
+    )
+
+
+async def login(session: AsyncSession, username: str, password: str, *, ttl: timedelta) -> IssuedToken:
+    """Check the password (off the event loop: argon2 is deliberately slow) and issue a token."""
+    repo = UserRepository(session)
+    user = await repo.by_username(username)
+    stored = user.password_hash if user is not None and user.is_active else None
+    if not await asyncio.to_thread(verify_password, stored, password) or user is None or user.id is None:
+        raise BadCredentials()
+    token, now = new_token(), clock.utc_now()
+    expires_at = now + ttl
+    repo.add(AuthToken(token_hash=token_digest(token), user_id=user.id, expires_at=expires_at))
+    user.last_login_at = now
+    session.add(user)
+    await audit.record(
+        session, actor_of(user), "auth.login", "user", user.id, after={"expires_at": expires_at.isoformat()}
+    )
+    return IssuedToken(token=token, expires_at=expires_at, user=await describe(session, user))
+
+
+async def logout(session: AsyncSession, actor: Actor, token: str) -> None:
+    if await UserRepository(session).revoke_token(token_digest(token), clock.utc_now()):
+        await audit.record(session, actor, "auth.logout", "user", actor.user_id)
+
+
+async def actor_for_token(session: AsyncSession, token: str | None) -> tuple[Actor, User]:
+    if not token:
+        raise NotAuthenticated()
+    user = await UserRepository(session).by_token(token_digest(token), clock.utc_now())
+    if user is None:
+        raise NotAuthenticated()
+    return actor_of(user), user
+
+
+async def create_user(session: AsyncSession, actor: Actor, data: NewUser) -> User:
+    """Create a user bound as its role requires (enterprise → a firm, bureau → a bureau)."""
+    repo = UserRepository(session)
+    if await repo.by_username(data.username) is not None:
+        raise DuplicateUser(data.username)
+    firm_id = await _firm_binding(session, data)
+    bureau_code = await _bureau_binding(session, data)
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        password_hash=await asyncio.to_thread(hash_password, data.password),
+        role=data.role,
+        firm_id=firm_id,
+        bureau_code=bureau_code,
+    )
+    repo.add(user)
+    await session.flush()
+    await audit.record(
+        session, actor, "user.create", "user", user.id, after=audit.snapshot(user, exclude={"password_hash"})
+    )
+    return user
+
+
+async def _firm_binding(session: AsyncSession, data: NewUser) -> int | None:
+    if data.role is not Role.enterprise:
+        return None
+    if not data.firm_uscc:
+        raise Unprocessable("firm_uscc", None, "企业用户必须绑定一家企业（统一社会信用代码）")
+    firm = await firm_service.get_by_uscc(session, data.firm_uscc)
+    assert firm.id is not None
+    return firm.id
+
+
+async def _bureau_binding(session: AsyncSession, data: NewUser) -> str | None:
+    if data.role is not Role.bureau:
+        return None
+    if not data.bureau_code:
+        raise Unprocessable("bureau_code", None, "区科技局用户必须绑定一个审查单位")
+    bureau = await reference_service.require_bureau(session, data.bureau_code)
+    return bureau.code

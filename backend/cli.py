@@ -1,0 +1,276 @@
+"""The ``tidu`` command. Each command is a thin wrapper: one transaction around one service call."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from alembic import command
+from alembic.config import Config
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.auth import service as auth_service
+from backend.auth.schemas import NewUser
+from backend.commands import imports as import_commands
+from backend.commands import jobs as job_commands
+from backend.commands import rules as rules_commands
+from backend.commands.common import console, errors, fail, in_transaction, operator
+from backend.core.config import Settings, get_settings, libpq_url
+from backend.core.db import database_url, make_engine
+from backend.core.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
+from backend.demo import service as demo_service
+from backend.models import ROLE_LABELS, Role
+from backend.registry import service as registry
+
+T = TypeVar("T")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+app = typer.Typer(no_args_is_help=True, help="tidu：天津科技型企业梯度培育登记系统")
+db_app = typer.Typer(no_args_is_help=True, help="数据库：迁移、连接串、内嵌 PostgreSQL 的启停")
+user_app = typer.Typer(no_args_is_help=True, help="用户管理")
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(rules_commands.rules_app, name="rules")
+app.add_typer(import_commands.template_app, name="template")
+app.command("import")(import_commands.import_file)
+app.command("scheduler")(job_commands.scheduler)
+app.add_typer(job_commands.jobs_app, name="jobs")
+app.command("evaluate")(rules_commands.evaluate)
+app.command("whatif")(rules_commands.whatif)
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logging"] = False
+    return config
+
+
+async def upgrade_database(url: str, settings: Settings) -> None:
+    """Apply every pending migration on one connection (alembic's async recipe)."""
+    engine = make_engine(url, settings, role="migrate")
+
+    def upgrade(connection: object) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    try:
+        async with engine.begin() as connection:
+            assert isinstance(connection, AsyncConnection)
+            await connection.run_sync(upgrade)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="监听地址（默认 TIDU_HOST 或 127.0.0.1）")] = None,
+    port: Annotated[int | None, typer.Option(help="端口（默认 TIDU_PORT 或 8000）")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="API 进程数")] = 1,
+    with_scheduler: Annotated[
+        bool, typer.Option("--scheduler/--no-scheduler", help="同时在独立进程中运行后台任务调度器")
+    ] = True,
+) -> None:
+    """Serve the API and pages (OpenAPI at /docs), and the job scheduler in its own process."""
+    import uvicorn
+
+    settings = get_settings()
+    try:
+        with database_url(settings) as url:
+            # Workers and the scheduler inherit the URL: one embedded server for all, started here.
+            os.environ["DATABASE_URL"] = url
+            get_settings.cache_clear()
+            scheduler = _start_scheduler() if with_scheduler else None
+            console.print(
+                f"tidu 正在 http://{host or settings.host}:{port or settings.port} 提供服务（Ctrl-C 停止）"
+            )
+            try:
+                uvicorn.run(
+                    "backend.main:create_app",
+                    factory=True,
+                    host=host or settings.host,
+                    port=port or settings.port,
+                    workers=workers,
+                    log_level="info",
+                )
+            finally:
+                if scheduler is not None:
+                    _stop(scheduler)
+    except EmbeddedPostgresError as exc:
+        raise fail(str(exc)) from exc
+
+
+def _start_scheduler() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "backend", "scheduler"])
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all pending migrations."""
+    settings = get_settings()
+    try:
+        with database_url(settings) as url:
+            asyncio.run(upgrade_database(url, settings))
+    except EmbeddedPostgresError as exc:
+        raise fail(str(exc)) from exc
+    console.print("数据库已迁移到最新版本")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print a connection URL for psql (the embedded server's too)."""
+    settings = get_settings()
+    if settings.database_url:
+        print(libpq_url(settings.database_url))
+        return
+    server = EmbeddedPostgres.for_data_dir(settings.data_dir, settings.pg_user)
+    print(server.url(driver=""))
+    if not server.is_running():
+        errors.print("提示：内嵌 PostgreSQL 当前未运行；先运行 tidu serve 或 tidu db start")
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded PostgreSQL and leave it running (until `tidu db stop`)."""
+    settings = get_settings()
+    if settings.database_url:
+        raise fail("已设置 DATABASE_URL：tidu 使用外部数据库，无需启动内嵌 PostgreSQL")
+    try:
+        with database_url(settings, keep_running=True) as url:
+            console.print(f"内嵌 PostgreSQL 已运行：{libpq_url(url)}")
+    except EmbeddedPostgresError as exc:
+        raise fail(str(exc)) from exc
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL unless a tidu process is still using it."""
+    settings = get_settings()
+    server = EmbeddedPostgres.for_data_dir(settings.data_dir, settings.pg_user)
+    if not server.stop():
+        raise fail("仍有 tidu 进程在使用内嵌 PostgreSQL，未停止")
+    console.print("内嵌 PostgreSQL 已停止")
+
+
+@app.command()
+def info(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+    """The database in use and the size of the registry."""
+    settings = get_settings()
+
+    async def gather(session: AsyncSession) -> dict[str, object]:
+        return {
+            "server_version": await registry.server_version(session),
+            "counts": await registry.counts(session),
+        }
+
+    facts = in_transaction(gather)
+    shown_url = (
+        settings.database_url or EmbeddedPostgres.for_data_dir(settings.data_dir, settings.pg_user).url()
+    )
+    payload = {
+        "database": "external" if settings.database_url else "embedded",
+        "url": _hide_password(shown_url),
+        **facts,
+    }
+    if as_json:
+        print(json.dumps(payload, ensure_ascii=False))
+        return
+    table = Table(title="tidu 登记库")
+    table.add_column("项目")
+    table.add_column("值", justify="right")
+    table.add_row("数据库", f"{payload['database']} · PostgreSQL {facts['server_version']}")
+    table.add_row("连接", str(payload["url"]))
+    labels = {
+        "firms": "企业",
+        "filings": "申报（企业×年度）",
+        "revisions": "申报版本",
+        "certificates": "证书",
+        "tier_statuses": "梯度记录",
+        "users": "用户",
+    }
+    counts = facts["counts"]
+    assert isinstance(counts, dict)
+    for key, label in labels.items():
+        table.add_row(label, f"{counts[key]:,}")
+    console.print(table)
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[Role, typer.Option(help="enterprise | bureau | city | finance | admin")],
+    display_name: Annotated[str | None, typer.Option(help="显示名称")] = None,
+    bureau: Annotated[str | None, typer.Option(help="bureau 角色绑定的审查单位代码")] = None,
+    firm: Annotated[str | None, typer.Option(help="enterprise 角色绑定企业的统一社会信用代码")] = None,
+    password: Annotated[str | None, typer.Option(help="不提供则交互输入")] = None,
+) -> None:
+    """Create a user bound as the role requires."""
+    secret = password or typer.prompt("密码", hide_input=True, confirmation_prompt=True)
+    try:
+        data = NewUser(
+            username=username,
+            password=secret,
+            role=role,
+            display_name=display_name or username,
+            bureau_code=bureau,
+            firm_uscc=firm,
+        )
+    except ValueError as exc:
+        raise fail(f"输入无效：{exc}") from exc
+    in_transaction(lambda session: auth_service.create_user(session, operator(), data))
+    console.print(f"已创建用户 {username}（{ROLE_LABELS[role]}）")
+
+
+@app.command()
+def demo(
+    firms: Annotated[int, typer.Option(min=1, help="示例企业数量")] = 5000,
+    seed: Annotated[int, typer.Option(help="随机种子：同一种子生成同一登记库")] = 2026,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="登记库非空时什么也不做")] = False,
+) -> None:
+    """Fill an empty registry with realistic synthetic firms, filings, certificates and demo users."""
+
+    async def work(session: AsyncSession) -> demo_service.DemoResult | None:
+        if if_empty and not await registry.is_empty(session):
+            return None
+        return await demo_service.load_demo(session, operator(), firms=firms, seed=seed)
+
+    with console.status("正在生成示例登记库…"):
+        result = in_transaction(work)
+    if result is None:
+        console.print("登记库已有数据，跳过示例数据生成")
+        return
+    console.print(
+        f"已生成示例登记库：{result.counts['firms']:,} 家企业，{result.counts['filings']:,} 份年度申报，"
+        f"{result.counts['certificates']:,} 张证书，{result.counts['tier_statuses']:,} 条梯度记录"
+    )
+    table = Table(title="示例用户（仅供演示，请勿用于生产）")
+    for column in ("用户名", "密码", "角色"):
+        table.add_column(column)
+    for username, password, label in result.users:
+        table.add_row(username, password, label)
+    console.print(table)

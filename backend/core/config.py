@@ -1,0 +1,84 @@
+"""Runtime configuration. Nothing outside this module reads the environment."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
+
+from platformdirs import user_data_dir
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from importers.limits import Limits
+
+DEV_SECRET = "dev-only-not-secret"
+# Running as root, PostgreSQL must run as an unprivileged account that cannot enter /root;
+# /var/lib/<name> is where a system service keeps its state.
+ROOT_DATA_DIR = Path("/var/lib/tidu")
+
+
+def default_data_dir() -> Path:
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return ROOT_DATA_DIR
+    return Path(user_data_dir("tidu"))
+
+
+def asyncpg_url(url: str) -> str:
+    """Normalise any PostgreSQL URL spelling to the asyncpg driver SQLAlchemy needs."""
+    for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL 必须是 PostgreSQL 连接串（postgresql://…）")
+
+
+def libpq_url(url: str) -> str:
+    """The same URL without a driver suffix, for psql and other libpq clients."""
+    return "postgresql://" + asyncpg_url(url)[len("postgresql+asyncpg://") :]
+
+
+class Settings(BaseSettings):
+    """Everything tidu can be configured with; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="TIDU_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    # Unset: tidu starts its embedded PostgreSQL under data_dir. Same migrations either way.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "TIDU_DATABASE_URL")
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # OS account that runs the embedded PostgreSQL when tidu itself runs as root.
+    pg_user: str | None = None
+    db_pool_size: int = 5
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    token_ttl_hours: int = 12
+    timezone: str = "Asia/Shanghai"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_mb: int = Field(default=50, ge=1, le=1024)  # one workbook upload (and inbox file)
+    inbox_poll_seconds: int = Field(default=60, ge=5)  # how often the scheduler looks in inbox/<bureau>/
+
+    def import_limits(self) -> Limits:
+        return Limits(max_bytes=self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.data_dir / "inbox"
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, value: str | None) -> str | None:
+        return asyncpg_url(value) if value else None
+
+    @model_validator(mode="after")
+    def _real_secret_in_prod(self) -> Self:
+        if self.env == "prod" and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError("生产环境必须设置 TIDU_SECRET_KEY")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

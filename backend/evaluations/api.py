@@ -1,0 +1,32 @@
+"""A firm's status with explained decisions, and what-if evaluations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from backend.auth.deps import ActorDep
+from backend.core.db import SessionDep
+from backend.core.openapi import error_responses
+from backend.evaluations import status as status_service
+from backend.evaluations.schemas import DecisionRead, FirmStatus, WhatIfRequest
+
+router = APIRouter(prefix="/api", tags=["evaluations"])
+
+
+@router.get("/firms/{uscc}/status", response_model=FirmStatus, responses=error_responses(401, 403, 404, 422))
+async def firm_status(
+    uscc: str,
+    session: SessionDep,
+    actor: ActorDep,
+    year: Annotated[int | None, Query(ge=2000, le=2200, description="申报年度（默认今年）")] = None,
+) -> FirmStatus:
+    """Tiers held, every program decided on current figures with each criterion explained, next-rung advice."""
+    return await status_service.firm_status(session, actor, uscc, year)
+
+
+@router.post("/what-if", response_model=list[DecisionRead], responses=error_responses(401, 403, 404, 422))
+async def what_if(body: WhatIfRequest, session: SessionDep, actor: ActorDep) -> list[DecisionRead]:
+    """Decisions on changed figures (not stored). Enterprises only for their own firm."""
+    return await status_service.what_if(session, actor, body)

@@ -1,0 +1,252 @@
+"""Bulk reads of the registry records rules need, and bulk writes of decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+import pandas as pd
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from rules.facts import FILING_FIELDS
+
+FILING_COLUMNS = [f.name for f in FILING_FIELDS]
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session's transaction (bulk reads and COPY).
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; one is run here
+    so that COPY and everything else below happen inside the request's or command's transaction.
+    """
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
+    if not driver.is_in_transaction():
+        await connection.execute(text("SELECT 1"))
+    if not driver.is_in_transaction():
+        raise RuntimeError("bulk database work must run inside a transaction")
+    return driver
+
+
+def _frame(records: Sequence[asyncpg.Record], columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records([tuple(r) for r in records], columns=list(columns))
+
+
+class FactsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def firm_ids(self, bureau: str | None = None) -> list[int]:
+        db = await driver_connection(self.session)
+        if bureau is None:
+            rows = await db.fetch("SELECT id FROM firm ORDER BY id")
+        else:
+            rows = await db.fetch("SELECT id FROM firm WHERE bureau_code = $1 ORDER BY id", bureau)
+        return [row[0] for row in rows]
+
+    async def firms(self, ids: Sequence[int]) -> pd.DataFrame:
+        db = await driver_connection(self.session)
+        columns = ("firm_id", "uscc", "name", "registered_on", "bureau", "district", "zone", "tech_field")
+        rows = await db.fetch(
+            "SELECT id, uscc, name, registered_on, bureau_code, district_code, functional_zone, tech_field "
+            "FROM firm WHERE id = ANY($1::bigint[]) ORDER BY id",
+            list(ids),
+        )
+        return _frame(rows, columns).set_index("firm_id")
+
+    async def filings(self, ids: Sequence[int], first_year: int, last_year: int) -> pd.DataFrame:
+        """The current revision of each filing in the fiscal years [first_year, last_year]."""
+        db = await driver_connection(self.session)
+        figures = ", ".join(f"r.{c}" for c in FILING_COLUMNS)
+        rows = await db.fetch(
+            f"SELECT f.firm_id, f.fiscal_year, {figures} FROM filing f "
+            "JOIN filing_revision r ON r.filing_id = f.id AND r.revision_no = f.current_revision_no "
+            "WHERE f.firm_id = ANY($1::bigint[]) AND f.fiscal_year BETWEEN $2 AND $3",
+            list(ids),
+            first_year,
+            last_year,
+        )
+        return _frame(rows, ["firm_id", "fiscal_year", *FILING_COLUMNS])
+
+    async def business(self, ids: Sequence[int]) -> pd.DataFrame:
+        """The business-registration register's current integrity flags of each listed firm (by USCC)."""
+        db = await driver_connection(self.session)
+        rows = await db.fetch(
+            "SELECT f.id, b.abnormal_operation, b.serious_violation FROM firm f "
+            "JOIN business_record b ON b.uscc = f.uscc WHERE f.id = ANY($1::bigint[])",
+            list(ids),
+        )
+        return _frame(rows, ["firm_id", "abnormal_operation", "serious_violation"])
+
+    async def ip_counts(self, ids: Sequence[int], first_year: int, last_year: int) -> pd.DataFrame:
+        """Class I and II IP records valid on 31 Dec of each fiscal year in [first_year, last_year].
+
+        One row per (firm, year) for every firm with any class I or II record in the IP register (0, 0
+        when none is valid that year): a firm the register holds no counted record for (nothing, or
+        only trademarks) has no row, so it is not covered and its declaration stands.
+        """
+        db = await driver_connection(self.session)
+        valid = (
+            "(i.valid_from IS NULL OR i.valid_from <= y.day) AND (i.valid_to IS NULL OR i.valid_to >= y.day)"
+        )
+        rows = await db.fetch(
+            f"SELECT f.id, y.fiscal_year, count(*) FILTER (WHERE i.ip_class = 1 AND {valid}), "
+            f"count(*) FILTER (WHERE i.ip_class = 2 AND {valid}) FROM firm f "
+            "JOIN ip_record i ON i.owner_uscc = f.uscc AND i.ip_class IS NOT NULL "
+            "CROSS JOIN LATERAL (SELECT g AS fiscal_year, make_date(g, 12, 31) AS day "
+            "FROM generate_series($2::int, $3::int) g) y "
+            "WHERE f.id = ANY($1::bigint[]) GROUP BY f.id, y.fiscal_year",
+            list(ids),
+            first_year,
+            last_year,
+        )
+        return _frame(rows, ["firm_id", "fiscal_year", "ip1", "ip2"])
+
+    async def certificates(self, ids: Sequence[int]) -> pd.DataFrame:
+        db = await driver_connection(self.session)
+        rows = await db.fetch(
+            "SELECT firm_id, kind, issued_on, expires_on, status FROM certificate WHERE firm_id = ANY($1::bigint[])",
+            list(ids),
+        )
+        return _frame(rows, ["firm_id", "kind", "issued_on", "expires_on", "status"])
+
+    async def tiers(self, ids: Sequence[int]) -> pd.DataFrame:
+        db = await driver_connection(self.session)
+        rows = await db.fetch(
+            "SELECT firm_id, tier, year, state, valid_from, valid_to FROM tier_status WHERE firm_id = ANY($1::bigint[])",
+            list(ids),
+        )
+        return _frame(rows, ["firm_id", "tier", "year", "state", "valid_from", "valid_to"])
+
+    async def awards(self, ids: Sequence[int]) -> pd.DataFrame:
+        db = await driver_connection(self.session)
+        rows = await db.fetch(
+            "SELECT firm_id, program, year, amount_yuan, state FROM award "
+            "WHERE firm_id = ANY($1::bigint[]) AND state <> 'superseded'",
+            list(ids),
+        )
+        return _frame(rows, ["firm_id", "program", "year", "amount_yuan", "state"])
+
+
+class EvaluationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def latest_hashes(self, ids: Sequence[int], year: int) -> pd.DataFrame:
+        """The latest decision's rule and input hashes per (firm, program) for ``year``."""
+        db = await driver_connection(self.session)
+        # One row per program with arrays: far fewer records to decode than one per decision.
+        rows = await db.fetch(
+            "SELECT program, array_agg(firm_id), array_agg(ruleset_hash), array_agg(inputs_hash), array_agg(outcome) "
+            "FROM evaluation_latest WHERE year = $2 AND firm_id = ANY($1::bigint[]) GROUP BY program",
+            list(ids),
+            year,
+        )
+        frames = [
+            pd.DataFrame(
+                {
+                    "firm_id": firms,
+                    "program": program,
+                    "ruleset_hash": rules,
+                    "inputs_hash": inputs,
+                    "outcome": outcomes,
+                }
+            )
+            for program, firms, rules, inputs, outcomes in rows
+        ]
+        columns = ["firm_id", "program", "ruleset_hash", "inputs_hash", "outcome"]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+    async def store_rulesets(self, rows: Sequence[tuple[str, str, str, str]]) -> None:
+        """(content_hash, program, version, document JSON): each content once, forever."""
+        db = await driver_connection(self.session)
+        await db.executemany(
+            "INSERT INTO ruleset_version (content_hash, program, version, document, first_used_at) "
+            "VALUES ($1, $2, $3, $4::jsonb, now()) ON CONFLICT (content_hash) DO NOTHING",
+            list(rows),
+        )
+
+    async def store_snapshots(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """(snapshot_hash, firm_id, year, facts JSON) through a staging table: COPY, then insert new."""
+        if not rows:
+            return
+        db = await driver_connection(self.session)
+        await db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS snapshot_stage (snapshot_hash text, firm_id bigint, year int, facts text) "
+            "ON COMMIT DROP"
+        )
+        await db.execute("TRUNCATE snapshot_stage")
+        await db.copy_records_to_table(
+            "snapshot_stage", records=rows, columns=["snapshot_hash", "firm_id", "year", "facts"]
+        )
+        await db.execute(
+            "INSERT INTO fact_snapshot (snapshot_hash, firm_id, year, facts, created_at) "
+            "SELECT DISTINCT ON (snapshot_hash) snapshot_hash, firm_id, year, facts::jsonb, now() FROM snapshot_stage "
+            "ON CONFLICT (snapshot_hash) DO NOTHING"
+        )
+
+    async def store_evaluations(
+        self, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], run_id: str
+    ) -> None:
+        """COPY the new decisions, then point ``evaluation_latest`` at them (same transaction)."""
+        if not rows:
+            return
+        db = await driver_connection(self.session)
+        first_id = await db.fetchval("SELECT COALESCE(max(id), 0) FROM evaluation")
+        await db.copy_records_to_table("evaluation", records=rows, columns=list(columns))
+        await db.execute(
+            "INSERT INTO evaluation_latest (firm_id, program, year, evaluation_id, ruleset_hash, inputs_hash, outcome) "
+            "SELECT firm_id, program, year, id, ruleset_hash, inputs_hash, outcome FROM evaluation "
+            "WHERE id > $1 AND run_id = $2 "
+            "ON CONFLICT (firm_id, program, year) DO UPDATE SET evaluation_id = EXCLUDED.evaluation_id, "
+            "ruleset_hash = EXCLUDED.ruleset_hash, inputs_hash = EXCLUDED.inputs_hash, outcome = EXCLUDED.outcome",
+            first_id,
+            run_id,
+        )
+
+
+class StoredDecisionRow:
+    def __init__(self, record: asyncpg.Record) -> None:
+        self.program: str = record["program"]
+        self.version: str = record["version"]
+        self.outcome: str = record["outcome"]
+        self.run_id: str = record["run_id"]
+        self.created_at = record["created_at"]
+        self.inputs_hash: str = record["inputs_hash"]
+        self.ruleset_hash: str = record["ruleset_hash"]
+
+
+async def latest_for_firm(session: AsyncSession, firm_id: int, year: int) -> dict[str, StoredDecisionRow]:
+    """The latest stored decision per program for one firm and year."""
+    db = await driver_connection(session)
+    rows = await db.fetch(
+        "SELECT e.program, e.version, e.outcome, e.run_id, e.created_at, e.inputs_hash, e.ruleset_hash "
+        "FROM evaluation_latest l JOIN evaluation e ON e.id = l.evaluation_id WHERE l.firm_id = $1 AND l.year = $2",
+        firm_id,
+        year,
+    )
+    return {row["program"]: StoredDecisionRow(row) for row in rows}
+
+
+async def score_ranks(
+    session: AsyncSession, program: str, year: int, bureau: str, tech_field: str | None, score: float
+) -> tuple[int, int, int, int]:
+    """(peers in the bureau, of them at or below ``score``, peers in the tech field, at or below)."""
+    db = await driver_connection(session)
+    row = await db.fetchrow(
+        "WITH scored AS (SELECT e.score, f.bureau_code, f.tech_field FROM evaluation_latest l "
+        "JOIN evaluation e ON e.id = l.evaluation_id JOIN firm f ON f.id = l.firm_id "
+        "WHERE l.program = $1 AND l.year = $2 AND e.score IS NOT NULL) "
+        "SELECT count(*) FILTER (WHERE bureau_code = $3), count(*) FILTER (WHERE bureau_code = $3 AND score <= $5), "
+        "count(*) FILTER (WHERE tech_field = $4), count(*) FILTER (WHERE tech_field = $4 AND score <= $5) FROM scored",
+        program,
+        year,
+        bureau,
+        tech_field,
+        score,
+    )
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])

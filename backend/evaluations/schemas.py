@@ -1,0 +1,201 @@
+"""Shapes of decisions, traces and advice as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from backend.filings.schemas import FilingFiguresIn
+from rules.evaluate import Decision
+from rules.trace import Advice, Trace, describe_change, format_amount
+
+OUTCOME_LABELS = {"eligible": "符合", "ineligible": "不符合", "unknown": "资料不全"}
+CRITERION_LABELS = {"pass": "达标", "fail": "未达标", "unknown": "资料不全"}
+
+
+class ParamRead(BaseModel):
+    name: str
+    value: Any
+    reference: str
+    status: str  # confirmed | provisional (暂定)
+    unit: str
+
+
+class ComparisonRead(BaseModel):
+    expression: str
+    label: str
+    op: str
+    current: float | None
+    required: float | None
+    unit: str
+    text: str  # 「研发费用占比 3.2%，需达到 4%」
+
+
+class ChangeRead(BaseModel):
+    fact: str
+    label: str
+    unit: str
+    current: float
+    target: float
+    text: str
+
+
+class CriterionRead(BaseModel):
+    id: str
+    label: str
+    reference: str
+    outcome: str  # pass | fail | unknown
+    outcome_label: str
+    advice_kind: str | None  # fixed | expert
+    test: str | None
+    facts: dict[str, Any]
+    params: list[ParamRead]
+    missing: list[str]
+    comparisons: list[ComparisonRead]
+    changes: list[ChangeRead]
+    children: list[CriterionRead]
+
+
+class StepRead(BaseModel):
+    criterion: str
+    label: str
+    kind: str  # change | provide | expert | impossible
+    text: str
+
+
+class AdviceRead(BaseModel):
+    reachable: bool
+    failing: int
+    steps: list[StepRead]
+
+
+class ComponentRead(BaseModel):
+    name: str
+    label: str
+    points: float | None
+
+
+class Percentiles(BaseModel):
+    """Where the firm's index stands among the latest stored scores of its peers (share at or below)."""
+
+    bureau: float | None
+    bureau_peers: int
+    tech_field: float | None
+    tech_field_peers: int
+
+
+class StoredDecision(BaseModel):
+    outcome: str
+    version: str
+    run_id: str
+    created_at: datetime
+    same_inputs: bool  # the live evaluation read exactly the facts this stored decision read
+
+
+class DecisionRead(BaseModel):
+    program: str
+    title: str
+    kind: str
+    version: str
+    content_hash: str
+    year: int
+    as_of: date
+    outcome: str  # eligible | ineligible | unknown
+    outcome_label: str
+    amount_yuan: int | None
+    score: float | None
+    missing: list[str]
+    provisional: list[ParamRead]  # thresholds or amounts no source confirms: shown as 暂定
+    notes: list[str]
+    criteria: CriterionRead
+    advice: AdviceRead | None
+    components: list[ComponentRead] = []  # index programs: the firm profile
+    percentiles: Percentiles | None = None  # index programs, once a year has been evaluated
+    stored: StoredDecision | None = None
+
+
+class FirmStatus(BaseModel):
+    uscc: str
+    name: str
+    year: int
+    evaluation_date: date
+    held_tiers: list[str]
+    next_rung: str | None
+    next_rung_advice: AdviceRead | None
+    decisions: list[DecisionRead]
+
+
+class WhatIfRequest(BaseModel):
+    """The firm's registry figures with some changed (or, for city staff, facts given whole)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uscc: str | None = None
+    year: int = Field(ge=2000, le=2200)
+    programs: list[str] | None = None
+    filings: dict[int, FilingFiguresIn] = Field(default_factory=dict)  # fiscal year -> changed figures
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    facts: dict[str, Any] | None = None  # a whole facts document (tidu rules facts), without uscc
+
+
+class RunSummaryRead(BaseModel):
+    run_id: str
+    year: int
+    evaluation_date: date
+    firms: int
+    evaluated: int  # decisions written
+    unchanged: int  # decisions equal to the latest stored one: not written again
+    programs: dict[str, dict[str, int]]
+    not_in_force: list[str]
+    seconds: float
+
+
+def _trace_read(trace: Trace) -> CriterionRead:
+    return CriterionRead(
+        id=trace.id, label=trace.label, reference=trace.reference, outcome=trace.outcome,
+        outcome_label=CRITERION_LABELS[trace.outcome], advice_kind=trace.advice, test=trace.test,
+        facts={k: v.isoformat() if isinstance(v, date) else v for k, v in trace.facts.items()},
+        params=[ParamRead(name=p.name, value=p.value, reference=p.reference, status=p.status, unit=p.unit) for p in trace.params],
+        missing=trace.missing,
+        comparisons=[
+            ComparisonRead(
+                expression=c.expression, label=c.label, op=c.op, current=c.current, required=c.required, unit=c.unit,
+                text=_comparison_text(c.label, c.current, c.required, c.unit),
+            )
+            for c in trace.comparisons
+        ],
+        changes=[
+            ChangeRead(fact=c.fact, label=c.label, unit=c.unit, current=c.current, target=c.target, text=describe_change(c))
+            for c in trace.changes
+        ],
+        children=[_trace_read(child) for child in trace.children],
+    )  # fmt: skip
+
+
+def _comparison_text(label: str, current: float | None, required: float | None, unit: str) -> str:
+    if current is None or required is None:
+        return label
+    return f"{label} {format_amount(current, unit)}，需达到 {format_amount(required, unit)}"
+
+
+def advice_read(advice: Advice | None) -> AdviceRead | None:
+    if advice is None:
+        return None
+    steps = [StepRead(criterion=s.criterion, label=s.label, kind=s.kind, text=s.text) for s in advice.steps]
+    return AdviceRead(reachable=advice.reachable, failing=advice.failing, steps=steps)
+
+
+def decision_read(decision: Decision, stored: StoredDecision | None = None) -> DecisionRead:
+    return DecisionRead(
+        program=decision.program, title=decision.title, kind=decision.kind, version=decision.version,
+        content_hash=decision.content_hash, year=decision.year, as_of=decision.as_of, outcome=decision.outcome,
+        outcome_label=OUTCOME_LABELS[decision.outcome], amount_yuan=decision.amount, score=decision.score,
+        missing=decision.missing,
+        provisional=[ParamRead(name=p.name, value=p.value, reference=p.reference, status=p.status, unit=p.unit)
+                     for p in decision.provisional],
+        notes=decision.notes, criteria=_trace_read(decision.trace), advice=advice_read(decision.advice), stored=stored,
+        components=[ComponentRead(name=name, label=decision.component_labels.get(name, name), points=points)
+                    for name, points in decision.components.items()],
+    )  # fmt: skip

@@ -1,0 +1,198 @@
+"""A firm's status (every program, explained, with next-rung advice) and what-ifs (never stored)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.core import clock
+from backend.core.errors import Forbidden, Unprocessable
+from backend.core.security import Actor
+from backend.evaluations.errors import RuleInputInvalid
+from backend.evaluations.facts import load_raw
+from backend.evaluations.records import program_hashes
+from backend.evaluations.repository import latest_for_firm, score_ranks
+from backend.evaluations.schemas import (
+    DecisionRead,
+    FirmStatus,
+    Percentiles,
+    StoredDecision,
+    WhatIfRequest,
+    advice_read,
+    decision_read,
+)
+from backend.evaluations.service import default_evaluation_date
+from backend.filings.schemas import FilingFiguresIn
+from backend.firms import service as firm_service
+from backend.models import Role
+from backend.rulesets import service as rulesets
+from rules.derive import RawInputs
+from rules.errors import RuleError
+from rules.evaluate import Decision
+from rules.facts import INPUT_FACTS, TIERS
+from rules.facts_file import parse_facts, to_raw
+from rules.ruleset import RuleRegistry
+from rules.run import derive_for, evaluate_derived, evaluate_one, explain, select
+
+LADDER = list(TIERS)  # seedling → gazelle → leader_candidate → leader
+
+
+def _require_reader(actor: Actor) -> None:
+    if not actor.reads_filings:
+        raise Forbidden("当前角色无权查看企业的评价详情（含企业申报数据）")
+
+
+async def firm_status(
+    session: AsyncSession, actor: Actor, raw_uscc: str, year: int | None = None
+) -> FirmStatus:
+    """Every program for the firm, decided now on its current figures, beside the stored decisions."""
+    _require_reader(actor)
+    firm = await firm_service.get_visible(session, actor, raw_uscc)
+    assert firm.id is not None
+    year = year or clock.today().year
+    day = default_evaluation_date(year)
+    raw = await load_raw(session, [firm.id], year)
+    stored = await latest_for_firm(session, firm.id, year)
+    decisions, hashes = await asyncio.to_thread(_decide, rulesets.registry(), raw, year, day)
+    held = _held_tiers(raw, day)
+    next_rung = next((tier for tier in LADDER[_rung(held) :] if tier not in held), None)
+    reads = []
+    for program, decision in decisions.items():
+        row = stored.get(program)
+        previous = None
+        if row is not None:
+            same = row.inputs_hash == hashes.get(program) and row.ruleset_hash == decision.content_hash
+            previous = StoredDecision(outcome=row.outcome, version=row.version, run_id=row.run_id,
+                                      created_at=row.created_at, same_inputs=same)  # fmt: skip
+        read = decision_read(decision, previous)
+        if decision.kind == "index" and decision.score is not None:
+            read.percentiles = await _percentiles(session, decision, firm.bureau_code, firm.tech_field, year)
+        reads.append(read)
+    advice = decisions[next_rung].advice if next_rung in decisions else None
+    return FirmStatus(
+        uscc=firm.uscc, name=firm.name, year=year, evaluation_date=day, held_tiers=held, next_rung=next_rung,
+        next_rung_advice=advice_read(advice), decisions=reads,
+    )  # fmt: skip
+
+
+def _decide(
+    registry: RuleRegistry, raw: RawInputs, year: int, day: date
+) -> tuple[dict[str, Decision], dict[str, str]]:
+    """Decisions with traces, and the fingerprints stored decisions are compared with (one derivation)."""
+    selection = select(registry, None, day)
+    derived = derive_for(registry, selection, raw, year=year, evaluation_date=day)
+    run = evaluate_derived(selection, derived, year=year, evaluation_date=day)
+    decisions = explain(registry, run, year=year, evaluation_date=day)
+    hashes = {
+        r.program: str(program_hashes(r, selection, derived, year, day).iloc[0]) for r in selection.rulesets
+    }
+    return decisions, hashes
+
+
+async def _percentiles(
+    session: AsyncSession, decision: Decision, bureau: str, tech_field: str | None, year: int
+) -> Percentiles:
+    assert decision.score is not None
+    in_bureau, below_b, in_field, below_f = await score_ranks(
+        session, decision.program, year, bureau, tech_field, decision.score
+    )
+    return Percentiles(
+        bureau=round(below_b / in_bureau, 4) if in_bureau else None, bureau_peers=in_bureau,
+        tech_field=round(below_f / in_field, 4) if in_field else None, tech_field_peers=in_field,
+    )  # fmt: skip
+
+
+def _held_tiers(raw: RawInputs, day: date) -> list[str]:
+    tiers = raw.tiers
+    if not len(tiers):
+        return []
+    start = pd.to_datetime(tiers["valid_from"], errors="coerce")
+    end = pd.to_datetime(tiers["valid_to"], errors="coerce")
+    held = (
+        (tiers["state"] == "admitted")
+        & (start <= pd.Timestamp(day))
+        & (end.isna() | (end >= pd.Timestamp(day)))
+    )
+    found = set(tiers.loc[held, "tier"])
+    return [tier for tier in LADDER if tier in found]
+
+
+def _rung(held: list[str]) -> int:
+    return max((LADDER.index(t) for t in held), default=-1) + 1
+
+
+async def what_if(session: AsyncSession, actor: Actor, request: WhatIfRequest) -> list[DecisionRead]:
+    """Decisions on changed figures (own firm) or on a whole facts document (city staff). Not stored."""
+    raw = await _what_if_inputs(session, actor, request)
+    registry = rulesets.registry()
+    day = default_evaluation_date(request.year)
+    try:
+        decisions = await asyncio.to_thread(
+            evaluate_one, registry, raw, year=request.year, evaluation_date=day, programs=request.programs
+        )
+    except RuleError as exc:
+        raise RuleInputInvalid.from_rule_error("programs", exc) from None
+    return [decision_read(d) for d in decisions.values()]
+
+
+async def _what_if_inputs(session: AsyncSession, actor: Actor, request: WhatIfRequest) -> RawInputs:
+    _check_inputs(request.inputs)
+    if request.uscc is not None:
+        _require_reader(actor)
+        firm = await firm_service.get_visible(session, actor, request.uscc)
+        assert firm.id is not None
+        raw = await load_raw(session, [firm.id], request.year)
+        return overlay(raw, firm.id, request.filings, request.inputs)
+    if actor.role not in (Role.city, Role.admin):
+        raise Forbidden("企业和区科技局只能对登记库中本范围内的企业做模拟测算（请提供 uscc）")
+    if request.facts is None:
+        raise Unprocessable("facts", None, "请提供 uscc（登记库中的企业）或 facts（完整的事实文件）")
+    try:
+        raw = to_raw(parse_facts(request.facts))
+    except RuleError as exc:
+        raise RuleInputInvalid.from_rule_error("facts", exc) from None
+    return overlay(raw, int(raw.firms.index[0]), request.filings, request.inputs)
+
+
+def _check_inputs(inputs: Mapping[str, Any]) -> None:
+    known = {spec.name.removeprefix("input."): spec for spec in INPUT_FACTS}
+    for name, value in inputs.items():
+        spec = known.get(name)
+        if spec is None:
+            raise Unprocessable(
+                f"inputs.{name}", value, f"未知的申请材料字段（可选：{'、'.join(sorted(known))}）"
+            )
+        if spec.type == "number" and (
+            not isinstance(value, int | float) or isinstance(value, bool) or value < 0
+        ):
+            raise Unprocessable(f"inputs.{name}", value, "应为不小于 0 的数字（金额以元为单位）")
+        if spec.type == "bool" and not isinstance(value, bool):
+            raise Unprocessable(f"inputs.{name}", value, "应为 true 或 false")
+
+
+def overlay(
+    raw: RawInputs, firm_id: int, filings: Mapping[int, FilingFiguresIn], inputs: Mapping[str, Any]
+) -> RawInputs:
+    """``raw`` with the given figures replacing the registry's (other figures unchanged)."""
+    frame = raw.filings.copy()
+    for fiscal_year, figures in filings.items():
+        changes = figures.model_dump(exclude_unset=True)
+        mask = (frame["firm_id"] == firm_id) & (frame["fiscal_year"] == fiscal_year)
+        if mask.any():
+            for column, value in changes.items():
+                frame.loc[mask, column] = value
+        else:
+            frame = pd.concat(
+                [frame, pd.DataFrame([{"firm_id": firm_id, "fiscal_year": fiscal_year, **changes}])],
+                ignore_index=True,
+            )
+    extra = raw.inputs
+    if inputs:
+        extra = pd.DataFrame([{f"input.{k}": v for k, v in inputs.items()}], index=pd.Index([firm_id]))
+    return replace(raw, filings=frame, inputs=extra)  # every other record (registers too) as loaded

@@ -1,0 +1,92 @@
+"""Request and response shapes for firms."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from backend.core.provenance_schemas import ProvenanceRead
+from backend.models import Tier
+from importers import uscc
+
+UsccIn = Annotated[str, AfterValidator(uscc.require_accepted)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# The 8 key technology fields of 《国家重点支持的高新技术领域》 (policy.md §3.3).
+TechField = Literal[
+    "electronic_information",  # 电子信息
+    "biomedicine",  # 生物与新医药
+    "aerospace",  # 航空航天
+    "new_materials",  # 新材料
+    "hightech_services",  # 高技术服务
+    "new_energy",  # 新能源与节能
+    "resources_environment",  # 资源与环境
+    "advanced_manufacturing",  # 先进制造与自动化
+]
+
+
+class FirmCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    uscc: UsccIn
+    name: Name
+    bureau_code: str = Field(max_length=16)
+    district_code: str | None = Field(default=None, max_length=6)  # derived from the bureau if omitted
+    functional_zone: str | None = Field(default=None, max_length=16)
+    registered_on: date
+    legal_form: str | None = Field(default=None, max_length=40)
+    tech_field: TechField | None = None
+
+
+class FirmUpdate(BaseModel):
+    """Fields to change; omitted ones stay. Every accepted change is a new firm revision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    bureau_code: str | None = Field(default=None, max_length=16)
+    district_code: str | None = Field(default=None, max_length=6)
+    functional_zone: str | None = Field(default=None, max_length=16)
+    registered_on: date | None = None
+    legal_form: str | None = Field(default=None, max_length=40)
+    tech_field: TechField | None = None
+    note: str | None = Field(default=None, max_length=500)  # why it changed (更名, 迁址 …)
+
+
+class FirmIdentityRead(BaseModel):
+    """The identity fields a firm and each of its revisions carry."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    legal_form: str | None
+    bureau_code: str
+    district_code: str
+    functional_zone: str | None
+    registered_on: date
+    tech_field: str | None
+
+
+class FirmRead(FirmIdentityRead):
+    uscc: str
+    uscc_status: str
+    revision_no: int
+    created_at: datetime
+    updated_at: datetime
+    warnings: list[str] = []
+
+
+class FirmSummary(BaseModel):
+    uscc: str
+    name: str
+    bureau_code: str
+    district_code: str
+    functional_zone: str | None
+    registered_on: date
+    tiers: list[Tier]  # tiers currently held (admitted)
+
+
+class FirmRevisionRead(FirmIdentityRead):
+    revision_no: int
+    provenance: ProvenanceRead

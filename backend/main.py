@@ -1,0 +1,67 @@
+"""The ASGI application: routers, error handlers and the database for its lifetime."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from backend.auth.api import router as auth_router
+from backend.certificates.api import router as certificates_router
+from backend.core.body_limit import BodySizeLimit
+from backend.core.config import Settings, get_settings
+from backend.core.db import database_url, make_engine, make_session_factory
+from backend.core.error_handlers import install_error_handlers
+from backend.evaluations.api import router as evaluations_router
+from backend.filings.api import router as filings_router
+from backend.firms.api import router as firms_router
+from backend.imports.api import router as imports_router
+from backend.jobs.api import router as jobs_router
+from backend.reference.api import router as reference_router
+from backend.registry.api import router as registry_router
+from backend.rulesets.api import router as rulesets_router
+from backend.tiers.api import router as tiers_router
+
+ROUTERS = (
+    registry_router,
+    auth_router,
+    reference_router,
+    firms_router,
+    filings_router,
+    imports_router,
+    jobs_router,
+    certificates_router,
+    tiers_router,
+    evaluations_router,
+    rulesets_router,
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, object]]:
+        # `tidu serve` has started the embedded server and handed its URL down; run any
+        # other way without DATABASE_URL, this process adopts (or starts) it itself.
+        with database_url(settings) as url:
+            engine = make_engine(url, settings, role="api")
+            try:
+                yield {"session_factory": make_session_factory(engine)}
+            finally:
+                await engine.dispose()
+
+    app = FastAPI(
+        title="tidu 科技型企业梯度培育登记系统",
+        version="0.1.0",
+        description="企业、申报、证书、梯度与审查单位的登记接口。先用 POST /api/auth/login 获取令牌。",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    # The upload itself plus room for the form's other fields.
+    app.add_middleware(BodySizeLimit, limit=settings.import_limits().max_bytes + 1024 * 1024)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,54 @@
+"""SQLModel table classes. Importing this package registers every table on the metadata."""
+
+from backend.models.audit import AuditLog
+from backend.models.award import Award
+from backend.models.certificate import Certificate, CertificateKind, CertificateStatus
+from backend.models.evaluation import Evaluation, EvaluationLatest, FactSnapshot, RulesetVersion
+from backend.models.filing import Filing, FilingFigures, FilingRevision
+from backend.models.firm import Firm, FirmIdentity, FirmRevision
+from backend.models.import_run import BusinessRecord, ImportFile, ImportIssue, ImportRun, IpRecord
+from backend.models.job_run import JobRun
+from backend.models.provenance import Provenance, Source
+from backend.models.reference import Bureau, District, FunctionalZone
+from backend.models.target import DistrictTarget
+from backend.models.tier import TIER_LABELS, Tier, TierState, TierStatus, TierTransition
+from backend.models.user import ROLE_LABELS, AuthToken, Role, User
+
+__all__ = [
+    "ROLE_LABELS",
+    "TIER_LABELS",
+    "AuditLog",
+    "AuthToken",
+    "Award",
+    "Bureau",
+    "BusinessRecord",
+    "Certificate",
+    "CertificateKind",
+    "CertificateStatus",
+    "District",
+    "DistrictTarget",
+    "Evaluation",
+    "EvaluationLatest",
+    "FactSnapshot",
+    "Filing",
+    "FilingFigures",
+    "FilingRevision",
+    "Firm",
+    "FirmIdentity",
+    "FirmRevision",
+    "FunctionalZone",
+    "ImportFile",
+    "ImportIssue",
+    "ImportRun",
+    "IpRecord",
+    "JobRun",
+    "Provenance",
+    "Role",
+    "RulesetVersion",
+    "Source",
+    "Tier",
+    "TierState",
+    "TierStatus",
+    "TierTransition",
+    "User",
+]

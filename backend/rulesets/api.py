@@ -1,0 +1,32 @@
+"""Rule sets: what is in force, every threshold with its source, and a version comparison."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.auth.deps import ActorDep
+from backend.core.db import SessionDep
+from backend.core.openapi import error_responses
+from backend.evaluations import diff as diff_service
+from backend.rulesets import service as ruleset_service
+from backend.rulesets.schemas import DiffRead, DiffRequest, RuleSetDetail, RuleSetSummary
+
+router = APIRouter(prefix="/api/rules", tags=["rules"])
+
+
+@router.get("", response_model=list[RuleSetSummary], responses=error_responses(401))
+async def list_rulesets(actor: ActorDep) -> list[RuleSetSummary]:
+    """Every program and version, with its effective dates and number of provisional params."""
+    return ruleset_service.list_rulesets()
+
+
+@router.get("/{program}/{version}", response_model=RuleSetDetail, responses=error_responses(401, 404))
+async def read_ruleset(program: str, version: str, actor: ActorDep) -> RuleSetDetail:
+    """One rule set: params (value, source, confirmed or provisional) and its criteria tree."""
+    return ruleset_service.ruleset_detail(program, version)
+
+
+@router.post("/diff", response_model=DiffRead, responses=error_responses(401, 403, 404, 422))
+async def diff_versions(body: DiffRequest, session: SessionDep, actor: ActorDep) -> DiffRead:
+    """Evaluate the registry under two versions: gains, losses with reasons, award money moved per bureau."""
+    return await diff_service.impact(session, actor, body)

@@ -1,0 +1,1 @@
+"""Rule sets and their evaluators (pure: no database, no web framework)."""
