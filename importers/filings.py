@@ -9,6 +9,7 @@ or needs a look (``warning``: imported).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -284,12 +285,23 @@ def _assemble(
                                            None, f"列“{match.text}”未写年度，按 {latest} 年度导入", spec.field))  # fmt: skip
     letters = _Letters({(spec.field, m.year): match_letter(grid, m) for m, spec in mapped})
     identity_cols = [(m, spec) for m, spec in mapped if spec.field in IDENTITY]
-    identity_values = [(spec.field, converted[m.column][0]) for m, spec in identity_cols]
-    figure_values = [(spec.field, converted[m.column][0]) for m, spec in figure_cols]
+    identity_names = [spec.field for _, spec in identity_cols]
+    figure_names = [spec.field for _, spec in figure_cols]
     # Without years over columns each row is one filing: built directly (the common, large case).
     one_year = all(m.year is None for m, _ in figure_cols)
-    for i, excel_row in enumerate(body.excel_rows):
-        identity = {name: value for name, values in identity_values if (value := values[i]) is not None}
+    for i, (excel_row, identity_cells, figure_cells) in enumerate(
+        zip(
+            body.excel_rows,
+            _row_cells(converted, identity_cols),
+            _row_cells(converted, figure_cols),
+            strict=False,
+        )
+    ):
+        identity = {
+            name: value
+            for name, value in zip(identity_names, identity_cells, strict=True)
+            if value is not None
+        }
         code = identity.pop("uscc", None)
         if code is None:
             continue  # its error is already recorded
@@ -298,7 +310,11 @@ def _assemble(
         # A 会计年度 column left blank in this row: the year given at import, never a guess from headers.
         default_year = row_year or fiscal_year or (latest if year_col is None else None)
         if one_year and default_year is not None:
-            figures = {name: value for name, values in figure_values if (value := values[i]) is not None}
+            figures = {
+                name: value
+                for name, value in zip(figure_names, figure_cells, strict=True)
+                if value is not None
+            }
             if figures:
                 result.rows.append(FilingRow(excel_row, default_year, code, figures))
             continue
@@ -306,6 +322,15 @@ def _assemble(
         cells = _RowCells(i, excel_row, code, default_year, year_unreadable)
         _filing_rows(result, grid, figure_cols, converted, cells, letters)
     _check_rows(result, letters)
+
+
+def _row_cells(
+    converted: dict[int, Converted], columns: list[tuple[HeaderMatch, ColumnSpec]]
+) -> Iterable[tuple[Any, ...]]:
+    """The converted values of ``columns`` row by row (one transposition, not a lookup per cell)."""
+    if not columns:
+        return itertools.repeat(())
+    return zip(*(converted[match.column][0] for match, _ in columns), strict=True)
 
 
 @dataclass(frozen=True)

@@ -337,7 +337,7 @@ async def _apply_filings(
     filing_of = {id(r): i for i, r in zip(new_ids, new, strict=True)}
     rows = [
         (revision.filing_id or filing_of[id(revision)], revision.revision_no,
-         *(revision.figures.get(name) for name in FIGURES), *origin, revision.row, actor.user_id, now)
+         *map(revision.figures.get, FIGURES), *origin, revision.row, actor.user_id, now)
         for revision in plan.revisions
     ]  # fmt: skip
     await repo.copy("filing_revision", REVISION_COLUMNS, rows)

@@ -92,5 +92,6 @@ class FilingRevision(FilingFigures, Provenance, table=True):
     )
 
     id: int | None = bigint_pk()
-    filing_id: int = Field(foreign_key="filing.id", sa_type=BigInteger, index=True)
+    # Lookups by filing use uq_filing_revision_filing_id_revision_no (filing_id leads it).
+    filing_id: int = Field(foreign_key="filing.id", sa_type=BigInteger)
     revision_no: int

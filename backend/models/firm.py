@@ -43,5 +43,6 @@ class FirmRevision(FirmIdentity, Provenance, table=True):
     )
 
     id: int | None = bigint_pk()
-    firm_id: int = Field(foreign_key="firm.id", sa_type=BigInteger, index=True)
+    # Lookups by firm use uq_firm_revision_firm_id_revision_no (firm_id leads it).
+    firm_id: int = Field(foreign_key="firm.id", sa_type=BigInteger)
     revision_no: int
