@@ -45,6 +45,7 @@ contracts: install ## rules/importers/exports never import backend, SQLAlchemy, 
 bench: install ## benchmarks (results in benchmarks/results/; end-to-end parts need DATABASE_URL)
 	$(BIN)/python -m benchmarks.rules_engine
 	$(BIN)/python -m benchmarks.imports
+	$(BIN)/python -m benchmarks.exports
 
 fmt: install ## format and autofix
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

@@ -19,9 +19,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.auth import service as auth_service
 from backend.auth.schemas import NewUser
+from backend.commands import awards as award_commands
+from backend.commands import exports as export_commands
 from backend.commands import imports as import_commands
 from backend.commands import jobs as job_commands
 from backend.commands import rules as rules_commands
+from backend.commands import tiers as tier_commands
 from backend.commands.common import console, errors, fail, in_transaction, operator
 from backend.core.config import Settings, get_settings, libpq_url
 from backend.core.db import database_url, make_engine
@@ -41,8 +44,11 @@ app.add_typer(user_app, name="user")
 app.add_typer(rules_commands.rules_app, name="rules")
 app.add_typer(import_commands.template_app, name="template")
 app.command("import")(import_commands.import_file)
+app.command("export")(export_commands.export_file)
 app.command("scheduler")(job_commands.scheduler)
 app.add_typer(job_commands.jobs_app, name="jobs")
+app.add_typer(award_commands.awards_app, name="awards")
+app.add_typer(tier_commands.tiers_app, name="tiers")
 app.command("evaluate")(rules_commands.evaluate)
 app.command("whatif")(rules_commands.whatif)
 

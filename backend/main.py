@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from backend.auth.api import router as auth_router
+from backend.awards.api import router as awards_router
 from backend.certificates.api import router as certificates_router
 from backend.core.body_limit import BodySizeLimit
 from backend.core.config import Settings, get_settings
 from backend.core.db import database_url, make_engine, make_session_factory
 from backend.core.error_handlers import install_error_handlers
 from backend.evaluations.api import router as evaluations_router
+from backend.exports.api import router as exports_router
 from backend.filings.api import router as filings_router
 from backend.firms.api import router as firms_router
 from backend.imports.api import router as imports_router
@@ -35,6 +37,8 @@ ROUTERS = (
     tiers_router,
     evaluations_router,
     rulesets_router,
+    awards_router,
+    exports_router,
 )
 
 

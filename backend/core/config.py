@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     def inbox_dir(self) -> Path:
         return self.data_dir / "inbox"
 
+    @property
+    def outbox_dir(self) -> Path:
+        """Where scheduled exports land: ``outbox/<bureau>/``, beside the inbox."""
+        return self.data_dir / "outbox"
+
     @field_validator("database_url")
     @classmethod
     def _driver(cls, value: str | None) -> str | None:

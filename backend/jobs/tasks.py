@@ -17,12 +17,18 @@ from backend.core.config import Settings
 from backend.core.db import transaction
 from backend.core.security import Actor
 from backend.evaluations import service as evaluation_service
+from backend.jobs import exports as export_jobs
 from backend.jobs.inbox import import_inboxes
 from backend.jobs.runner import JobContext, Work, latest_fire_time, run_claimed
 
 # Interval triggers start here (wall clock, placed in the configured zone): every process agrees on fire times.
 EPOCH = datetime(2026, 1, 1)  # noqa: DTZ001 - given its zone where it is used
-JOB_LABELS = {"inbox": "收件箱导入", "nightly_evaluation": "夜间重新评价"}  # Chinese, for the job runs page
+JOB_LABELS = {  # Chinese, for the job runs page
+    "inbox": "收件箱导入",
+    "nightly_evaluation": "夜间重新评价",
+    "scheduled_exports": "定时导出清单",
+    "certificate_reminders": "证书到期与年报提醒",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,11 @@ def job_specs(settings: Settings) -> list[JobSpec]:
                                 timezone=zone), settings.inbox_poll_seconds),
         JobSpec("nightly_evaluation", "backend.jobs.tasks:nightly_evaluation",
                 CronTrigger(hour=2, minute=0, timezone=zone), 3600),
+        # after the nightly re-evaluation, before office hours: outbox/<bureau>/ has fresh lists
+        JobSpec("scheduled_exports", "backend.jobs.tasks:scheduled_exports",
+                CronTrigger(hour=3, minute=0, timezone=zone), 3 * 3600),
+        JobSpec("certificate_reminders", "backend.jobs.tasks:certificate_reminders",
+                CronTrigger(hour=6, minute=30, timezone=zone), 3 * 3600),
     ]  # fmt: skip
 
 
@@ -89,4 +100,17 @@ async def nightly_evaluation() -> None:
     await run_job("nightly_evaluation", _evaluate_current_year)
 
 
-WORK: dict[str, Work] = {"inbox": import_inboxes, "nightly_evaluation": _evaluate_current_year}
+async def scheduled_exports() -> None:
+    await run_job("scheduled_exports", export_jobs.scheduled_exports)
+
+
+async def certificate_reminders() -> None:
+    await run_job("certificate_reminders", export_jobs.certificate_reminders)
+
+
+WORK: dict[str, Work] = {
+    "inbox": import_inboxes,
+    "nightly_evaluation": _evaluate_current_year,
+    "scheduled_exports": export_jobs.scheduled_exports,
+    "certificate_reminders": export_jobs.certificate_reminders,
+}

@@ -1,9 +1,10 @@
 """SQLModel table classes. Importing this package registers every table on the metadata."""
 
 from backend.models.audit import AuditLog
-from backend.models.award import Award
+from backend.models.award import Award, AwardBudget, AwardEvent, AwardExclusion, AwardState
 from backend.models.certificate import Certificate, CertificateKind, CertificateStatus
 from backend.models.evaluation import Evaluation, EvaluationLatest, FactSnapshot, RulesetVersion
+from backend.models.export_run import ExportRun
 from backend.models.filing import Filing, FilingFigures, FilingRevision
 from backend.models.firm import Firm, FirmIdentity, FirmRevision
 from backend.models.import_run import BusinessRecord, ImportFile, ImportIssue, ImportRun, IpRecord
@@ -11,15 +12,31 @@ from backend.models.job_run import JobRun
 from backend.models.provenance import Provenance, Source
 from backend.models.reference import Bureau, District, FunctionalZone
 from backend.models.target import DistrictTarget
-from backend.models.tier import TIER_LABELS, Tier, TierState, TierStatus, TierTransition
+from backend.models.tier import (
+    TIER_LABELS,
+    TIER_PREFIXES,
+    BatchState,
+    Objection,
+    Tier,
+    TierBatch,
+    TierState,
+    TierStatus,
+    TierTransition,
+)
 from backend.models.user import ROLE_LABELS, AuthToken, Role, User
 
 __all__ = [
     "ROLE_LABELS",
     "TIER_LABELS",
+    "TIER_PREFIXES",
     "AuditLog",
     "AuthToken",
     "Award",
+    "AwardBudget",
+    "AwardEvent",
+    "AwardExclusion",
+    "AwardState",
+    "BatchState",
     "Bureau",
     "BusinessRecord",
     "Certificate",
@@ -29,6 +46,7 @@ __all__ = [
     "DistrictTarget",
     "Evaluation",
     "EvaluationLatest",
+    "ExportRun",
     "FactSnapshot",
     "Filing",
     "FilingFigures",
@@ -42,11 +60,13 @@ __all__ = [
     "ImportRun",
     "IpRecord",
     "JobRun",
+    "Objection",
     "Provenance",
     "Role",
     "RulesetVersion",
     "Source",
     "Tier",
+    "TierBatch",
     "TierState",
     "TierStatus",
     "TierTransition",

@@ -1,0 +1,82 @@
+"""`tidu export KIND --year Y … -o FILE`: one list to a file, recorded like a download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.commands.common import console, fail, in_transaction, operator
+from backend.exports.files import SIDECAR_SUFFIX, Staged, export_to_file
+from backend.exports.params import DEFAULT_REMINDER_DAYS, FORMATS, KIND_TITLES, ListKind, ListParams
+from backend.exports.service import Exported
+from exports.diff import CHANGE_NAMES
+
+KINDS_HELP = "、".join(f"{k.value}（{KIND_TITLES[k]}）" for k in ListKind)
+
+
+def export_file(
+    kind: Annotated[str, typer.Argument(help=f"清单：{KINDS_HELP}")],
+    output: Annotated[Path, typer.Option("--output", "-o", dir_okay=False, help="输出文件")],
+    year: Annotated[int | None, typer.Option(min=1980, max=2100, help="年度")] = None,
+    bureau: Annotated[str | None, typer.Option(help="审查单位代码，如 jinghai")] = None,
+    program: Annotated[str | None, typer.Option(help="资助或评价项目代码，如 seedling")] = None,
+    batch: Annotated[int | None, typer.Option(min=1, help="入库批次编号（入库名单、公示名单）")] = None,
+    tier: Annotated[
+        str | None, typer.Option(help="梯度：seedling、gazelle、leader_candidate、leader")
+    ] = None,
+    days: Annotated[
+        int, typer.Option(min=1, max=3660, help="提醒清单：多少天内到期")
+    ] = DEFAULT_REMINDER_DAYS,
+    fmt: Annotated[str | None, typer.Option("--format", help="xlsx 或 csv（默认按文件扩展名）")] = None,
+    final: Annotated[bool, typer.Option("--final", help="正式拨付清单：所列奖励转为“已导出”")] = False,
+) -> None:
+    """Export a list; csv also writes FILE.manifest.json. Exit 1 with the reason on any error."""
+    if kind not in {k.value for k in ListKind}:
+        raise fail(f"没有“{kind}”这种清单：可选 {KINDS_HELP}", code=2)
+    chosen = fmt or ("csv" if output.suffix.lower() == ".csv" else "xlsx")
+    if chosen not in FORMATS:
+        raise fail("导出格式应为 xlsx 或 csv", code=2)
+    if not output.parent.is_dir():
+        raise fail(f"输出目录不存在：{output.parent}", code=2)
+    params = ListParams(
+        year=year, program=program, bureau=bureau, batch=batch, tier=tier, days=days, final=final
+    )
+    staged: list[Staged] = []
+
+    async def work(session: AsyncSession) -> Exported:
+        exported, files = await export_to_file(
+            session, operator(), kind, params, chosen, output.resolve(), source="cli"
+        )
+        staged.append(files)
+        return exported
+
+    try:
+        with console.status("正在导出…"):
+            exported = in_transaction(work)
+    except BaseException:
+        for files in staged:
+            files.discard()
+        raise
+    written = staged[0].publish()
+    _summary(exported, written)
+
+
+def _summary(exported: Exported, written: list[Path]) -> None:
+    run, manifest, diff = exported.run, exported.manifest, exported.diff
+    console.print(
+        f"已导出{'正式' if run.final else ''}「{manifest.info.title}」：{manifest.row_count:,} 行（导出记录 #{run.id}）"
+    )
+    for key, total in manifest.sums.items():
+        console.print(f"  金额合计（{key}）：{total:,} 元")
+    if diff.previous is None:
+        console.print("  首份同类清单，无可比较的上一份")
+    else:
+        counts = "，".join(f"{CHANGE_NAMES[c]} {n}" for c, n in diff.counts().items())
+        console.print(f"  与上一份同类清单 {diff.previous} 相比：{counts}")
+    console.print(f"  行数据 SHA-256：{manifest.rows_sha256}")
+    for path in written:
+        label = "清单说明" if path.name.endswith(SIDECAR_SUFFIX) else "文件"
+        console.print(f"  {label}：{path}")

@@ -1,0 +1,130 @@
+"""List exports: download a list (recorded as an export_run), the history, one run's manifest and diff."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, BinaryIO, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi.responses import StreamingResponse
+
+from backend.auth.deps import ActorDep
+from backend.core.db import SessionDep
+from backend.core.openapi import error_responses
+from backend.core.pagination import MAX_PAGE_SIZE, Page, PageParams
+from backend.exports import service as export_service
+from backend.exports.params import DEFAULT_REMINDER_DAYS, ListKind, ListParams
+from backend.exports.schemas import ExportRequest, ExportRunDetail, ExportRunRead
+
+router = APIRouter(prefix="/api/exports", tags=["exports"])
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {media: {} for media in export_service.MEDIA_TYPES.values()},
+          "description": "清单文件（xlsx 含「清单说明」「变动情况」工作表；csv 为 UTF-8 BOM）"},
+    **error_responses(401, 403, 404, 409, 422),
+}  # fmt: skip
+
+
+@router.post("/{kind}", response_class=StreamingResponse, responses=FILE_RESPONSES)
+async def export_list(
+    session: SessionDep,
+    actor: ActorDep,
+    kind: Annotated[ListKind, Path(description="清单类型")],
+    year: Annotated[
+        int | None, Query(ge=1980, le=2100, description="年度（拨付清单、评价结果、目标进度必填）")
+    ] = None,
+    program: Annotated[str | None, Query(max_length=40, description="资助或评价项目代码")] = None,
+    bureau: Annotated[
+        str | None, Query(max_length=16, description="审查单位代码（区科技局用户为本单位）")
+    ] = None,
+    batch: Annotated[int | None, Query(ge=1, description="入库批次编号（入库名单、公示名单必填）")] = None,
+    tier: Annotated[
+        str | None, Query(max_length=20, description="梯度：seedling、gazelle、leader_candidate、leader")
+    ] = None,
+    days: Annotated[int | None, Query(ge=1, le=3660, description="提醒清单：多少天内到期（默认 90）")] = None,
+    final: Annotated[bool | None, Query(description="正式拨付清单：所列奖励转为“已导出”")] = None,
+    fmt: Annotated[Literal["xlsx", "csv"], Query(alias="format", description="文件格式")] = "xlsx",
+    body: Annotated[
+        ExportRequest | None, Body(description="也可在请求体中给出筛选条件（查询参数优先）")
+    ] = None,
+) -> StreamingResponse:
+    """Build the list now and download it; the run is committed before the first byte is sent."""
+    query = {"year": year, "program": program, "bureau": bureau, "batch": batch, "tier": tier, "days": days,
+             "final": final}  # fmt: skip
+    params = merged_params(query, body)
+    out: BinaryIO = await asyncio.to_thread(tempfile.TemporaryFile)
+    try:
+        run = await export_service.export_list(session, actor, kind, params, fmt, out, source="api")
+    except BaseException:
+        await asyncio.to_thread(out.close)
+        raise
+    headers = {
+        "Content-Disposition": attachment(run.file_name),
+        "X-Export-Run-Id": str(run.id),
+        "X-Rows-SHA256": run.rows_sha256,
+        "X-File-SHA256": run.file_sha256,
+    }
+    return StreamingResponse(_chunks(out), media_type=export_service.MEDIA_TYPES[fmt], headers=headers)
+
+
+def merged_params(query: dict[str, Any], body: ExportRequest | None) -> ListParams:
+    """Query parameters over the JSON body's, defaults for the rest."""
+    values = (body.model_dump(exclude_none=True) if body is not None else {}) | {
+        key: value for key, value in query.items() if value is not None
+    }
+    values.setdefault("days", DEFAULT_REMINDER_DAYS)
+    return ListParams(**values)
+
+
+async def _chunks(out: BinaryIO) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(out.read, export_service.CHUNK):
+            yield chunk
+    finally:
+        await asyncio.to_thread(out.close)
+
+
+def attachment(name: str) -> str:
+    """RFC 6266 / 5987: an ASCII fallback and the Chinese name as filename*."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
+@router.get("", response_model=Page[ExportRunRead], responses=error_responses(401, 403, 422))
+async def list_runs(
+    session: SessionDep,
+    actor: ActorDep,
+    kind: Annotated[str | None, Query(max_length=24, description="清单类型，如 disbursement")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> Page[ExportRunRead]:
+    """Exports newest first, with their manifest and diff counts; each role sees its own scope."""
+    params = PageParams(page=page, size=size)
+    runs, total = await export_service.list_runs(
+        session, actor, kind=kind, offset=params.offset, limit=params.size
+    )
+    return Page(items=[ExportRunRead.of(r) for r in runs], total=total, page=page, size=size)
+
+
+@router.get("/{run_id}", response_model=ExportRunDetail, responses=error_responses(401, 403, 404))
+async def read_run(run_id: int, session: SessionDep, actor: ActorDep) -> ExportRunDetail:
+    """One export: its manifest and every change against the previous export of the same list."""
+    return ExportRunDetail.detail(await export_service.get_run(session, actor, run_id))
+
+
+@router.get(
+    "/{run_id}/manifest.json",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}, "description": "清单说明与变动（JSON）"},
+               **error_responses(401, 403, 404)},
+)  # fmt: skip
+async def manifest(run_id: int, session: SessionDep, actor: ActorDep) -> Response:
+    """The manifest and diff of one export as a JSON file (the CSV sidecar's shape)."""
+    run = await export_service.get_run(session, actor, run_id)
+    name = f"{run.file_name}.manifest.json"
+    return Response(
+        export_service.manifest_document(run), media_type="application/json",
+        headers={"Content-Disposition": attachment(name)},
+    )  # fmt: skip

@@ -1,0 +1,168 @@
+"""拨付清单 (approved awards) and 评价结果 (latest decisions with the criteria in words)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.exports.lists import (
+    OUTCOME_LABELS,
+    BuiltList,
+    Row,
+    no_column,
+    numbered,
+    program_title,
+    versions_of,
+)
+from backend.exports.params import ListParams
+from backend.exports.repository import ExportRepository, Rows
+from backend.models import AwardState
+from backend.rulesets.service import registry
+from exports.columns import Column
+from exports.diff import SnapshotRow
+from rules.errors import RuleError
+from rules.ruleset import CompiledCriterion
+
+DISBURSEMENT_COLUMNS = (
+    no_column(),
+    Column("bureau_name", "审查单位", "text", width=16),
+    Column("uscc", "统一社会信用代码", "text", width=22),
+    Column("name", "企业名称", "text", width=36),
+    Column("program_title", "资助项目", "text", width=24),
+    Column("year", "年度", "int", width=8),
+    Column("amount_yuan", "金额（元）", "yuan", width=16),
+    Column("amount_yuan", "金额大写", "capitals", width=30),
+    Column("ruleset", "规则版本", "text", width=12),
+    Column("note", "备注", "text", width=10),
+)
+ELIGIBILITY_COLUMNS = (
+    no_column(),
+    Column("bureau_name", "审查单位", "text", width=16),
+    Column("uscc", "统一社会信用代码", "text", width=22),
+    Column("name", "企业名称", "text", width=36),
+    Column("program_title", "评价项目", "text", width=24),
+    Column("outcome", "评价结果", "text", width=10),
+    Column("failed", "未通过条件", "text", width=48),
+    Column("unknown", "资料不全条件", "text", width=40),
+    Column("ruleset", "规则版本", "text", width=12),
+)
+# The list finance signs: approved awards only, so a final list can never carry an unapproved one.
+LISTED_AWARD_STATES = (AwardState.approved.value,)
+
+
+def award_key(uscc: str, program: str, year: int) -> str:
+    """One award line across corrections (a correction is a new award row, same key)."""
+    return f"{uscc}/{program}/{year}"
+
+
+async def disbursement(session: AsyncSession, params: ListParams) -> BuiltList:
+    assert params.year is not None
+    rows = await ExportRepository(session).awards(
+        year=params.year, program=params.program, bureau=params.bureau, states=LISTED_AWARD_STATES
+    )
+    snapshot = [
+        SnapshotRow(award_key(r[1], r[6], r[7]), f"{r[2]}（{program_title(r[6])}）", int(r[8])) for r in rows
+    ]
+    scope = program_title(params.program) if params.program else "科技型企业"
+    return BuiltList(
+        title=f"{params.year}年度{scope}资金拨付清单",
+        columns=DISBURSEMENT_COLUMNS,
+        rows=numbered(_award_rows(rows)),
+        snapshot=snapshot,
+        group_key="bureau_name",
+        group_label="审查单位",
+        ruleset_versions=versions_of((r[6], r[10]) for r in rows),
+        notes=("金额单位：元；备注“暂定”表示计算所用的金额或门槛尚为暂定值。",),
+        award_ids=[int(r[0]) for r in rows],
+        corrections={award_key(r[1], r[6], r[7]): r[15] for r in rows if r[14] is not None},
+    )
+
+
+def _award_rows(rows: Rows) -> Iterator[dict[str, Any]]:
+    for (_id, uscc, name, _code, bureau_name, _district, program, year, amount, _state, version, _hash,
+         _evaluation, provisional, _corrects, _reason) in rows:  # fmt: skip
+        yield {
+            "bureau_name": bureau_name, "uscc": uscc, "name": name, "program_title": program_title(program),
+            "year": year, "amount_yuan": int(amount), "ruleset": f"{program}/{version}" if version else None,
+            "note": "暂定" if provisional else None,
+        }  # fmt: skip
+
+
+def eligibility_key(uscc: str, program: str, outcome: str) -> str:
+    """An outcome change shows as the old line removed and the new one added."""
+    return f"{uscc}/{program}/{outcome}"
+
+
+async def eligibility(session: AsyncSession, params: ListParams) -> BuiltList:
+    assert params.year is not None
+    rows = await ExportRepository(session).evaluations(
+        year=params.year, program=params.program, bureau=params.bureau
+    )
+    snapshot = [
+        SnapshotRow(
+            eligibility_key(r[0], r[4], r[5]),
+            f"{r[1]}（{program_title(r[4])}：{OUTCOME_LABELS.get(r[5], r[5])}）",
+            None if r[9] is None else int(r[9]),
+        )
+        for r in rows
+    ]
+    return BuiltList(
+        title=f"{params.year}年度评价结果",
+        columns=ELIGIBILITY_COLUMNS,
+        rows=numbered(_evaluation_rows(rows)),
+        snapshot=snapshot,
+        group_key="bureau_name",
+        group_label="审查单位",
+        ruleset_versions=versions_of((r[4], r[7]) for r in rows),
+        notes=("评价结果：合格 / 不合格 / 资料不全（缺少数据的条件既不算通过也不算未通过）。",),
+    )
+
+
+def _evaluation_rows(rows: Rows) -> Iterator[Row]:
+    for uscc, name, _code, bureau_name, program, outcome, criteria, version, *_ in rows:
+        root = criterion_tree(program, version)
+        yield {
+            "bureau_name": bureau_name, "uscc": uscc, "name": name, "program_title": program_title(program),
+            "outcome": OUTCOME_LABELS.get(outcome, outcome), "failed": _named(criteria, "fail", root) or None,
+            "unknown": _named(criteria, "unknown", root) or None, "ruleset": f"{program}/{version}",
+        }  # fmt: skip
+
+
+def _named(criteria: dict[str, str], verdict: str, root: CompiledCriterion | None) -> str:
+    """The criteria that decided a ``verdict``, by their labels in the rule set's order, joined by "；".
+
+    A passed criterion hides everything under it; an ``any`` group that did not pass is named
+    itself (one of its options was needed, not all of them); ``all`` groups are looked into.
+    """
+    if root is None:  # rule set no longer loadable: ids, sorted, rather than nothing
+        return "；".join(sorted(c for c, v in criteria.items() if v == verdict))
+    return "；".join(_deciding(root, criteria, verdict))
+
+
+def _deciding(node: CompiledCriterion, criteria: dict[str, str], verdict: str) -> Iterator[str]:
+    found = criteria.get(node.id)
+    if found == "pass":
+        return
+    if node.kind in ("test", "any", "not") or not node.children:
+        if found == verdict:
+            yield node.label
+        return
+    for child in node.children:
+        yield from _deciding(child, criteria, verdict)
+
+
+@cache
+def criterion_tree(program: str, version: str) -> CompiledCriterion | None:
+    try:
+        return registry().get(program, version).root
+    except RuleError:
+        return None
+
+
+def criterion_labels(program: str, version: str) -> dict[str, str]:
+    """Every criterion id → label, in the rule set's order ({} when the version is not loaded)."""
+    root = criterion_tree(program, version)
+    return {node.id: node.label for node in root.walk()} if root is not None else {}

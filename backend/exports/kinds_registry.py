@@ -1,0 +1,168 @@
+"""区县目标进度 (district targets against the registry) and 提醒 (what firms must renew or file).
+
+Targets: the registry can measure four of the planning metrics (policy.md §12.2, the demo's
+district_target rows) — 高企 held (a stock: valid ``hte`` certificates on the cut-off day),
+雏鹰/瞪羚 admitted in the year (flows: ``valid_from`` within the year) and 领军 admitted to date
+(cumulative). Other metrics (R&D intensity, patents, contract turnover) are listed with their
+target and no actual. The cut-off is 12-31 of the year, or today for the current year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.core import clock
+from backend.exports.kinds_tiers import tier_label
+from backend.exports.lists import BuiltList, Row, no_column, numbered
+from backend.exports.params import ListParams
+from backend.exports.repository import ExportRepository, Rows
+from backend.models import CertificateKind, Tier
+from exports.columns import Column
+from exports.diff import SnapshotRow
+
+METRIC_LABELS = {
+    "hte_total": "国家高新技术企业数", "seedling_new": "新增雏鹰企业", "gazelle_new": "新增瞪羚企业",
+    "leader_cumulative": "科技领军企业（累计）", "rd_intensity": "研发投入强度", "invention_patents": "发明专利拥有量",
+    "contract_turnover_yuan": "技术合同成交额（元）",
+}  # fmt: skip
+TARGET_KINDS = {"stock": "存量", "flow": "年度新增", "cumulative": "累计"}
+TARGET_COLUMNS = (
+    no_column(),
+    Column("bureau_name", "审查单位", "text", width=16),
+    Column("metric", "指标", "text", width=24),
+    Column("kind", "口径", "text", width=10),
+    Column("target", "目标", "text", width=16),
+    Column("actual", "实际", "int", width=10),
+    Column("ratio", "完成率", "ratio", width=10),
+    Column("responsible", "责任单位", "text", width=24),
+    Column("note", "说明", "text", width=30),
+)
+REMINDER_COLUMNS = (
+    no_column(),
+    Column("bureau_name", "审查单位", "text", width=16),
+    Column("uscc", "统一社会信用代码", "text", width=22),
+    Column("name", "企业名称", "text", width=36),
+    Column("subject", "提醒事项", "text", width=22),
+    Column("due", "截止日期", "date", width=12),
+    Column("action", "办理事项", "text", width=56),
+    Column("note", "备注", "text", width=10),
+)
+ANNUAL_FILING_DUE = (5, 31)  # 年度数据填报: last fiscal year's figures by May 31
+# 科小 registers yearly; the 2025 window closed 09-30 (policy.md §4.4, confirmed). The 2026
+# window (06-01 – 08-31) is provisional, so the confirmed end date is used for every year.
+TECH_SME_DUE = (9, 30)
+
+
+async def targets(session: AsyncSession, params: ListParams) -> BuiltList:
+    assert params.year is not None
+    year, repo = params.year, ExportRepository(session)
+    cutoff = min(clock.today(), date(year, 12, 31))
+    start = date(year, 1, 1)
+    actuals = {
+        "hte_total": await repo.valid_certificates_by_bureau(CertificateKind.hte.value, cutoff),
+        "seedling_new": await repo.admitted_by_bureau(Tier.seedling.value, since=start, until=cutoff),
+        "gazelle_new": await repo.admitted_by_bureau(Tier.gazelle.value, since=start, until=cutoff),
+        "leader_cumulative": await repo.admitted_by_bureau(Tier.leader.value, since=None, until=cutoff),
+    }
+    rows = await repo.targets(year=year, bureau=params.bureau)
+    lines = [_target_row(r, actuals) for r in rows]
+    return BuiltList(
+        title=f"{year}年度区县科技型企业培育目标完成情况",
+        columns=TARGET_COLUMNS,
+        rows=numbered(iter(lines)),
+        snapshot=[
+            SnapshotRow(f"{r[0]}/{r[2]}", f"{r[1]} {METRIC_LABELS.get(r[2], r[2])}", line["actual"])
+            for r, line in zip(rows, lines, strict=True)
+        ],
+        group_key="bureau_name",
+        group_label="审查单位",
+        notes=(f"实际值统计截至 {cutoff.isoformat()}。",),
+    )
+
+
+def _target_row(row: Any, actuals: dict[str, dict[str, int]]) -> dict[str, Any]:
+    code, bureau_name, metric, kind, unit, target, responsible = row
+    measured = actuals.get(metric)
+    actual = measured.get(code, 0) if measured is not None else None
+    ratio = float(Decimal(actual) / target) if actual is not None and target else None
+    return {
+        "bureau_name": bureau_name, "metric": METRIC_LABELS.get(metric, metric), "kind": TARGET_KINDS.get(kind, kind),
+        "target": _target_text(target, unit), "actual": actual, "ratio": ratio, "responsible": responsible,
+        "note": None if measured is not None else "登记库不含此项数据",
+    }  # fmt: skip
+
+
+def _target_text(target: Decimal, unit: str) -> str:
+    if unit == "ratio":
+        return f"{target * 100:.2f}%"
+    if unit == "yuan":
+        return f"{int(target):,}"
+    return str(int(target)) if target == int(target) else str(target)
+
+
+async def reminders(session: AsyncSession, params: ListParams) -> BuiltList:
+    repo, today = ExportRepository(session), clock.today()
+    lines = [
+        *_hte_expiring(await repo.expiring_certificates(
+            kind=CertificateKind.hte.value, start=today, end=today + timedelta(days=params.days),
+            bureau=params.bureau), today),
+        *_annual_filings(await repo.missing_annual_filings(fiscal_year=today.year - 1, bureau=params.bureau),
+                         today),
+        *_tech_sme(await repo.unrenewed_registrations(
+            kind=CertificateKind.tech_sme.value, before_year=today.year, bureau=params.bureau), today),
+    ]  # fmt: skip
+    lines.sort(key=lambda line: (line["bureau_code"], line["due"], line["uscc"], line["subject"]))
+    return BuiltList(
+        title=f"科技型企业到期与年报提醒（{today.isoformat()}）",
+        columns=REMINDER_COLUMNS,
+        rows=numbered(iter(lines)),
+        snapshot=[
+            SnapshotRow(f"{line['uscc']}/{line['subject']}", f"{line['name']}（{line['subject']}）", None)
+            for line in lines
+        ],
+        group_key="bureau_name",
+        group_label="审查单位",
+        notes=(
+            f"高企证书：{params.days} 天内到期；年度数据：{today.year - 1} 年度未填报；科小：本年度未重新登记。",
+        ),
+    )
+
+
+def _line(row: Any, subject: str, due: date, action: str, today: date) -> dict[str, Any]:
+    uscc, name, code, bureau_name = row[:4]
+    return {
+        "bureau_code": code, "bureau_name": bureau_name, "uscc": uscc, "name": name, "subject": subject,
+        "due": due, "action": action, "note": "已逾期" if due < today else None,
+    }  # fmt: skip
+
+
+def _hte_expiring(rows: Rows, today: date) -> Iterator[Row]:
+    for row in rows:
+        number, expires_on = row[4], row[6]
+        action = f"高新技术企业证书（编号 {number}）将于 {expires_on} 到期，请在到期前提交重新认定申请"
+        yield _line(row, "高企证书到期", expires_on, action, today)
+
+
+def _annual_filings(rows: Rows, today: date) -> Iterator[Row]:
+    fiscal_year = today.year - 1
+    due = date(today.year, *ANNUAL_FILING_DUE)
+    for row in rows:
+        tiers = "、".join(tier_label(t) for t in row[4])
+        action = f"作为{tiers}，请于 {due} 前填报 {fiscal_year} 年度数据（年度复评依据）"
+        yield _line(row, "年度数据填报", due, action, today)
+
+
+def _tech_sme(rows: Rows, today: date) -> Iterator[Row]:
+    due = date(today.year, *TECH_SME_DUE)
+    for row in rows:
+        number, issued_on = row[4], row[5]
+        action = (
+            f"科技型中小企业入库登记编号（{number}，{issued_on.year} 年登记）须每年重新评价登记，"
+            f"请于 {due} 前完成 {today.year} 年度登记"
+        )
+        yield _line(row, "科小年度登记", due, action, today)

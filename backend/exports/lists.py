@@ -1,0 +1,86 @@
+"""What every list kind builds from the database, and the dispatch by kind.
+
+A kind returns a ``BuiltList``: its title, columns, a row stream built lazily from plain tuples
+(never ORM objects), the snapshot the next export diffs against, the rule versions it used, its
+grouping and — for a final 拨付清单 — the awards it lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.exports.params import ListKind, ListParams
+from backend.rulesets.service import registry
+from exports.columns import Column
+from exports.diff import SnapshotRow
+from rules.errors import RuleError
+
+Row = Mapping[str, Any]
+OUTCOME_LABELS = {"eligible": "合格", "ineligible": "不合格", "unknown": "资料不全"}
+
+
+@dataclass
+class BuiltList:
+    title: str
+    columns: tuple[Column, ...]
+    rows: Iterable[Row]
+    snapshot: list[SnapshotRow]
+    group_key: str | None = None
+    group_label: str | None = None
+    ruleset_versions: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    award_ids: list[int] = field(default_factory=list)  # a final 拨付清单 marks these exported
+    corrections: dict[str, str | None] = field(
+        default_factory=dict
+    )  # key → reason, for awards that correct one
+    filter_labels: dict[str, str] = field(default_factory=dict)  # Chinese label -> value, for the manifest
+
+
+def numbered(rows: Iterable[Row]) -> Iterator[Row]:
+    """Rows with their 序号, counted across groups."""
+    for number, row in enumerate(rows, start=1):
+        yield {"no": number, **row}
+
+
+def no_column() -> Column:
+    return Column("no", "序号", "int", width=6)
+
+
+@cache
+def program_title(program: str) -> str:
+    """A program's Chinese title from its newest rule set (the code itself when unknown)."""
+    try:
+        return registry().versions(program)[-1].title
+    except RuleError:
+        return program
+
+
+def versions_of(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """{program: "v1、v2"} over the (program, version) pairs a list used, sorted."""
+    found: dict[str, set[str]] = {}
+    for program, version in pairs:
+        if version:  # an award computed without a recorded rule set names none
+            found.setdefault(program, set()).add(version)
+    return {program: "、".join(sorted(found[program])) for program in sorted(found)}
+
+
+Builder = Callable[[AsyncSession, ListParams], Awaitable[BuiltList]]
+
+
+async def build_list(session: AsyncSession, kind: ListKind, params: ListParams) -> BuiltList:
+    from backend.exports import kinds_money, kinds_registry, kinds_tiers
+
+    builders: dict[ListKind, Builder] = {
+        ListKind.disbursement: kinds_money.disbursement,
+        ListKind.eligibility: kinds_money.eligibility,
+        ListKind.certification: kinds_tiers.certification,
+        ListKind.public_notice: kinds_tiers.public_notice,
+        ListKind.targets: kinds_registry.targets,
+        ListKind.reminders: kinds_registry.reminders,
+    }
+    return await builders[kind](session, params)

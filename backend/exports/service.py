@@ -1,0 +1,245 @@
+"""Export a list: build it from the database, diff it against the previous export of the same
+list, write the file in a worker thread and record it as an export_run (plus an audit row).
+
+Everything happens in the caller's one transaction. A final 拨付清单 moves its awards to
+``exported`` in that same transaction, so a failed export leaves every award as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from backend.audit import service as audit
+from backend.awards import service as award_service
+from backend.core import clock
+from backend.core.security import Actor
+from backend.exports.errors import ExportFailed, ExportForbidden, ExportInvalid, ExportNotFound
+from backend.exports.explain import explained
+from backend.exports.lists import BuiltList, build_list, program_title
+from backend.exports.params import FORMATS, RUN_KINDS, ListKind, ListParams, scoped
+from backend.exports.repository import ExportRepository
+from backend.models import ExportRun, Role
+from backend.reference import service as reference_service
+from exports.columns import amount_keys
+from exports.csv import write_csv
+from exports.diff import Diff, SnapshotRow, diff_rows
+from exports.document import ListDocument
+from exports.errors import ExportError
+from exports.manifest import Manifest, ManifestInfo
+from exports.xlsx import write_xlsx
+
+CHUNK = 1024 * 1024
+DIFF_ENTRIES_KEPT = 5_000  # per export_run row; the counts are always exact
+MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "csv": "text/csv; charset=utf-8"}  # fmt: skip
+_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+@dataclass(frozen=True)
+class Exported:
+    """One export: its record, what the rows measured and what changed since the previous one."""
+
+    run: ExportRun
+    manifest: Manifest
+    diff: Diff
+
+
+async def export_list(
+    session: AsyncSession,
+    actor: Actor,
+    kind: ListKind | str,
+    params: ListParams,
+    fmt: str,
+    out: BinaryIO,
+    *,
+    source: str = "api",
+) -> ExportRun:
+    """Write the list to ``out`` (readable and seekable: a temp file) and record it."""
+    return (await export(session, actor, kind, params, fmt, out, source=source)).run
+
+
+async def export(
+    session: AsyncSession,
+    actor: Actor,
+    kind: ListKind | str,
+    params: ListParams,
+    fmt: str,
+    out: BinaryIO,
+    *,
+    source: str = "api",
+) -> Exported:
+    kind = ListKind(kind)
+    if fmt not in FORMATS:
+        raise ExportInvalid("format", fmt, "导出格式应为 xlsx 或 csv")
+    params = scoped(actor, kind, params)
+    filters = await _filter_labels(session, kind, params)
+    repo = ExportRepository(session)
+    run_kind, scope_key = RUN_KINDS[kind], params.scope_key(kind)
+    await repo.lock_scope(run_kind, scope_key)
+    built = await build_list(session, kind, params)
+    previous = await repo.latest_run(run_kind, scope_key)
+    diff = await explained(session, kind, params, _diff(previous, built.snapshot), built.corrections)
+    now = clock.utc_now()
+    info = ManifestInfo(
+        kind=run_kind, title=built.title, generated_by=actor.label, generated_at=now, data_cutoff=now,
+        ruleset_versions=built.ruleset_versions, filters=filters | built.filter_labels,
+        final=params.final, previous=diff.previous,
+    )  # fmt: skip
+    groups: dict[str, dict[str, int]] = {}
+    rows = _tallied(built, groups)
+    doc = ListDocument(info, built.columns, rows, built.group_key, built.group_label, diff, built.notes)
+    manifest, file_sha256 = await asyncio.to_thread(_write, doc, fmt, out)
+    run = await repo.add_run(
+        ExportRun(
+            kind=run_kind, scope_key=scope_key, file_format=fmt, file_name=file_name(built.title, params, fmt, now),
+            final=params.final, row_count=manifest.row_count, rows_sha256=manifest.rows_sha256,
+            file_sha256=file_sha256, totals={"sums": dict(manifest.sums), "groups": groups},
+            manifest=manifest.as_dict(), diff_summary=_kept(diff),
+            snapshot=[[row.key, row.amount, row.label] for row in built.snapshot],
+            previous_id=previous.id if previous is not None else None, source=source,
+            created_by_id=actor.user_id, actor_label=actor.label[:80],
+        )
+    )  # fmt: skip
+    assert run.id is not None
+    if params.final and built.award_ids:  # a final list of nothing marks nothing
+        await award_service.mark_exported(session, actor, built.award_ids, run.id)
+    await audit.record(session, actor, "export", "export_run", run.id, after=_audited(run))
+    return Exported(run, manifest, diff)
+
+
+def _kept(diff: Diff) -> dict[str, Any]:
+    """The diff as stored: exact counts, and the first entries (the file's 变动情况 sheet has them all)."""
+    stored = diff.as_dict()
+    if len(diff.entries) > DIFF_ENTRIES_KEPT:
+        stored["entries"] = stored["entries"][:DIFF_ENTRIES_KEPT]
+        stored["entries_truncated"] = True
+    return stored
+
+
+def _diff(previous: ExportRun | None, current: Sequence[SnapshotRow]) -> Diff:
+    if previous is None:
+        return diff_rows([], current, previous_label=None)
+    before = [SnapshotRow(str(key), str(label), None if amount is None else int(amount))
+              for key, amount, label in previous.snapshot]  # fmt: skip
+    label = f"#{previous.id} {previous.created_at.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}"
+    return diff_rows(before, current, previous_label=label)
+
+
+def _tallied(built: BuiltList, groups: dict[str, dict[str, int]]) -> Iterator[Mapping[str, Any]]:
+    """The rows, adding each group's amounts into ``groups`` as they pass (the file's 小计)."""
+    keys = amount_keys(built.columns)
+    for row in built.rows:
+        if built.group_key is not None and keys:
+            sums = groups.setdefault(str(row.get(built.group_key)), dict.fromkeys(keys, 0))
+            for key in keys:
+                sums[key] += int(row.get(key) or 0)
+        yield row
+
+
+def _write(doc: ListDocument, fmt: str, out: BinaryIO) -> tuple[Manifest, str]:
+    """In a worker thread: write the file, then read it back for its sha256."""
+    try:
+        manifest = write_xlsx(doc, out) if fmt == "xlsx" else write_csv(doc, out)
+    except ExportError as exc:
+        raise ExportFailed(str(exc)) from exc
+    out.flush()
+    out.seek(0)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: out.read(CHUNK), b""):
+        digest.update(chunk)
+    out.seek(0)
+    return manifest, digest.hexdigest()
+
+
+def file_name(title: str, params: ListParams, fmt: str, at: Any) -> str:
+    parts = [
+        title,
+        params.bureau or "",
+        "正式" if params.final else "",
+        f"{at.astimezone(clock.SHANGHAI):%Y%m%d-%H%M%S}",
+    ]
+    return _UNSAFE.sub("_", "-".join(p for p in parts if p))[:240] + f".{fmt}"
+
+
+async def _filter_labels(session: AsyncSession, kind: ListKind, params: ListParams) -> dict[str, str]:
+    """The filters in Chinese for the manifest; an unknown bureau is refused here (422)."""
+    labels: dict[str, str] = {}
+    if params.year is not None:
+        labels["年度"] = str(params.year)
+    if params.program is not None:
+        labels["资助项目"] = f"{program_title(params.program)}（{params.program}）"
+    if params.bureau is not None:
+        bureau = await reference_service.require_bureau(session, params.bureau, field="bureau")
+        labels["审查单位"] = bureau.name
+    if params.batch is not None:
+        labels["批次"] = str(params.batch)
+    if params.tier is not None:
+        labels["梯度"] = params.tier
+    if kind is ListKind.reminders:
+        labels["提醒天数"] = str(params.days)
+    return labels
+
+
+def _audited(run: ExportRun) -> dict[str, Any]:
+    return {
+        "kind": run.kind, "scope_key": run.scope_key, "file_name": run.file_name, "final": run.final,
+        "row_count": run.row_count, "rows_sha256": run.rows_sha256, "file_sha256": run.file_sha256,
+        "source": run.source, "diff": run.diff_summary.get("counts"),
+    }  # fmt: skip
+
+
+# -- history ---------------------------------------------------------------------------------
+
+
+def _visible_kinds(actor: Actor) -> Iterable[str] | None:
+    if actor.role is Role.enterprise:
+        raise ExportForbidden("企业用户不能查看导出记录")
+    if actor.role is Role.finance:
+        return [RUN_KINDS[ListKind.disbursement]]
+    return None
+
+
+def _may_see(actor: Actor, run: ExportRun) -> bool:
+    kinds = _visible_kinds(actor)
+    if kinds is not None and run.kind not in kinds:
+        return False
+    if actor.role is Role.bureau:
+        return f";bureau={actor.bureau_code};" in run.scope_key + ";"
+    return True
+
+
+async def list_runs(
+    session: AsyncSession, actor: Actor, *, kind: str | None, offset: int, limit: int
+) -> tuple[Sequence[ExportRun], int]:
+    """Exports newest first: a bureau sees its own lists, finance 拨付清单, city and admin all."""
+    kinds = _visible_kinds(actor)
+    if kinds is not None:
+        if kind is not None and kind not in kinds:
+            raise ExportForbidden("财务人员只能查看拨付清单的导出记录")
+        kind = next(iter(kinds))
+    bureau = actor.bureau_code if actor.role is Role.bureau else None
+    return await ExportRepository(session).runs(kind=kind, scope_prefix=bureau, offset=offset, limit=limit)
+
+
+async def get_run(session: AsyncSession, actor: Actor, run_id: int) -> ExportRun:
+    run = await ExportRepository(session).run(run_id)
+    if run is None or not _may_see(actor, run):
+        raise ExportNotFound(f"导出记录 {run_id} 不存在", export_run_id=run_id)
+    return run
+
+
+def manifest_document(run: ExportRun) -> bytes:
+    """The stored manifest and diff, shaped like a CSV's sidecar, plus the file's own fingerprint."""
+    document = {
+        "manifest": run.manifest, "diff": run.diff_summary, "export_run_id": run.id, "file_name": run.file_name,
+        "file_format": run.file_format, "file_sha256": run.file_sha256, "source": run.source,
+    }  # fmt: skip
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,0 +1,92 @@
+"""Scheduled exports into ``outbox/<bureau>/``: this year's 评价结果 and 拨付清单 (preview) nightly,
+and the daily 提醒 list. Each list is exported with that bureau's rights, in its own transaction;
+its file is renamed into place only after that transaction committed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from backend.core import clock
+from backend.core.db import transaction
+from backend.core.security import Actor
+from backend.exports.files import Staged, export_to_file
+from backend.exports.params import ListKind, ListParams
+from backend.jobs.runner import JobContext
+from backend.reference import service as reference_service
+
+SCHEDULED_KINDS = (ListKind.eligibility, ListKind.disbursement)
+REMINDER_SUBJECTS = {
+    "高企证书到期": "hte_expiring",
+    "年度数据填报": "annual_filing",
+    "科小年度登记": "tech_sme",
+}
+
+
+def ensure_outbox(root: Path, code: str) -> Path:
+    folder = root / code
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def _bureau_codes(context: JobContext) -> list[str]:
+    async with transaction(context.factory) as session:
+        return [b.code for b in await reference_service.bureaus(session)]
+
+
+async def export_for_bureau(
+    context: JobContext, job: str, code: str, kind: ListKind, params: ListParams
+) -> tuple[int, list[str]]:
+    """One list of one bureau into its outbox: (row count, snapshot keys)."""
+    folder = await asyncio.to_thread(ensure_outbox, context.settings.outbox_dir, code)
+    staged: list[Staged] = []
+    try:
+        async with transaction(context.factory) as session:
+            exported, files = await export_to_file(
+                session, Actor.job(job, code), kind, params, "xlsx", folder, source="job"
+            )
+            staged.append(files)
+    except BaseException:
+        for files in staged:
+            await asyncio.to_thread(files.discard)
+        raise
+    await asyncio.to_thread(staged[0].publish)
+    return exported.run.row_count, [str(row[0]) for row in exported.run.snapshot]
+
+
+def _year(context: JobContext) -> int:
+    return clock.utc_now().astimezone(ZoneInfo(context.settings.timezone)).year
+
+
+async def scheduled_exports(context: JobContext) -> dict[str, Any]:
+    year = _year(context)
+    counts: dict[str, Any] = {"year": year, "bureaus": 0, "files": 0, "rows": 0}
+    for code in await _bureau_codes(context):
+        for kind in SCHEDULED_KINDS:
+            rows, _keys = await export_for_bureau(
+                context, "scheduled_exports", code, kind, ListParams(year=year)
+            )
+            counts["files"] += 1
+            counts["rows"] += rows
+        counts["bureaus"] += 1
+    return counts
+
+
+async def certificate_reminders(context: JobContext) -> dict[str, Any]:
+    counts: dict[str, Any] = {"bureaus": 0, "files": 0, "reminders": 0} | dict.fromkeys(
+        REMINDER_SUBJECTS.values(), 0
+    )
+    for code in await _bureau_codes(context):
+        rows, keys = await export_for_bureau(
+            context, "certificate_reminders", code, ListKind.reminders, ListParams()
+        )
+        counts["bureaus"] += 1
+        counts["files"] += 1
+        counts["reminders"] += rows
+        for key in keys:
+            subject = REMINDER_SUBJECTS.get(key.rsplit("/", 1)[-1])
+            if subject is not None:
+                counts[subject] += 1
+    return counts
