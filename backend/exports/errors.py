@@ -26,3 +26,9 @@ class ExportFailed(AppError):
 
 class AwardsNotApproved(Conflict):
     code = "export.awards_not_approved"
+
+
+class ExportDataChanged(Conflict):
+    """The rows streamed into the file differ from the snapshot read just before (a concurrent change)."""
+
+    code = "export.data_changed"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
@@ -11,14 +11,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.exports.lists import (
     OUTCOME_LABELS,
     BuiltList,
+    Record,
     Row,
+    Streamed,
     no_column,
     numbered,
     program_title,
     versions_of,
 )
 from backend.exports.params import ListParams
-from backend.exports.repository import ExportRepository, Rows
+from backend.exports.repository import AwardFilter, ExportRepository, RecordCursor, Rows
 from backend.models import AwardState
 from backend.rulesets.service import registry
 from exports.columns import Column
@@ -51,6 +53,7 @@ ELIGIBILITY_COLUMNS = (
 )
 # The list finance signs: approved awards only, so a final list can never carry an unapproved one.
 LISTED_AWARD_STATES = (AwardState.approved.value,)
+FACTS_BATCH = 5_000
 
 
 def award_key(uscc: str, program: str, year: int) -> str:
@@ -59,31 +62,63 @@ def award_key(uscc: str, program: str, year: int) -> str:
 
 
 async def disbursement(session: AsyncSession, params: ListParams) -> BuiltList:
+    """Reads only the snapshot's facts now; the rows are streamed when the file is written."""
     assert params.year is not None
-    rows = await ExportRepository(session).awards(
-        year=params.year, program=params.program, bureau=params.bureau, states=LISTED_AWARD_STATES
-    )
-    snapshot = [
-        SnapshotRow(award_key(r[1], r[6], r[7]), f"{r[2]}（{program_title(r[6])}）", int(r[8])) for r in rows
-    ]
+    repo = ExportRepository(session)
+    listed = AwardFilter(params.year, params.program, params.bureau, LISTED_AWARD_STATES)
+    snapshot: list[SnapshotRow] = []
+    award_ids: list[int] = []
+    versions: set[tuple[str, str | None]] = set()
+    corrections: dict[str, str | None] = {}  # key → reason, for awards that correct one
+    facts = await repo.award_facts(listed)
+    while batch := await facts.fetch(FACTS_BATCH):  # a batch at a time: only the snapshot is kept
+        for r in batch:
+            snapshot.append(_award_snapshot(r))
+            award_ids.append(int(r[0]))
+            versions.add((r[3], r[6]))
+            if r[7] is not None:
+                corrections[snapshot[-1].key] = r[8]
+
+    def matches(index: int, record: Record) -> bool:
+        """Same award, key, label and amount as the snapshot's row ``index``, and a version it named."""
+        return (
+            int(record[0]) == award_ids[index]
+            and _award_snapshot(record) == snapshot[index]
+            and (record[3], record[6]) in versions
+        )
+
+    async def open_lines() -> RecordCursor:
+        return await repo.award_lines(listed)
+
     scope = program_title(params.program) if params.program else "科技型企业"
     return BuiltList(
         title=f"{params.year}年度{scope}资金拨付清单",
         columns=DISBURSEMENT_COLUMNS,
-        rows=numbered(_award_rows(rows)),
+        rows=(),
         snapshot=snapshot,
         group_key="bureau_name",
         group_label="审查单位",
-        ruleset_versions=versions_of((r[6], r[10]) for r in rows),
+        ruleset_versions=versions_of(versions),
         notes=("金额单位：元；备注“暂定”表示计算所用的金额或门槛尚为暂定值。",),
-        award_ids=[int(r[0]) for r in rows],
-        corrections={award_key(r[1], r[6], r[7]): r[15] for r in rows if r[14] is not None},
+        award_ids=award_ids,
+        corrections=corrections,
+        stream=Streamed(open=open_lines, lines=_award_lines, matches=matches, count=len(award_ids)),
     )
 
 
-def _award_rows(rows: Rows) -> Iterator[dict[str, Any]]:
-    for (_id, uscc, name, _code, bureau_name, _district, program, year, amount, _state, version, _hash,
-         _evaluation, provisional, _corrects, _reason) in rows:  # fmt: skip
+def _award_snapshot(r: Record) -> SnapshotRow:
+    """From the first columns, shared by ``award_facts`` and ``award_lines`` records."""
+    return SnapshotRow(award_key(r[1], r[3], r[4]), f"{r[2]}（{program_title(r[3])}）", int(r[5]))
+
+
+def _award_lines(records: Iterable[Record]) -> Iterator[Row]:
+    """``award_lines`` records as the file's numbered rows (in the writer thread)."""
+    return numbered(_award_rows(records))
+
+
+def _award_rows(records: Iterable[Record]) -> Iterator[dict[str, Any]]:
+    for (_id, uscc, name, program, year, amount, version, _corrects, _reason, bureau_name,
+         provisional) in records:  # fmt: skip
         yield {
             "bureau_name": bureau_name, "uscc": uscc, "name": name, "program_title": program_title(program),
             "year": year, "amount_yuan": int(amount), "ruleset": f"{program}/{version}" if version else None,

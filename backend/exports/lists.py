@@ -2,7 +2,9 @@
 
 A kind returns a ``BuiltList``: its title, columns, a row stream built lazily from plain tuples
 (never ORM objects), the snapshot the next export diffs against, the rule versions it used, its
-grouping and — for a final 拨付清单 — the awards it lists.
+grouping and — for a final 拨付清单 — the awards it lists. A kind whose lists grow with the
+registry (拨付清单) reads only what the snapshot needs up front and gives a ``Streamed`` source:
+the full rows come through a server-side cursor while the file is written (``stream.py``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,31 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.exports.params import ListKind, ListParams
+from backend.exports.repository import RecordCursor
 from backend.rulesets.service import registry
 from exports.columns import Column
 from exports.diff import SnapshotRow
 from rules.errors import RuleError
 
 Row = Mapping[str, Any]
+Record = Any  # one asyncpg Record of a streamed query
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """Rows read while the file is written, checked one by one against what was read up front.
+
+    ``open`` starts the server-side cursor (in the caller's transaction); ``lines`` turns its
+    records into numbered rows in the writer thread; ``matches(i, record)`` says whether record
+    ``i`` is the row the snapshot has at ``i``; ``count`` is how many the snapshot has.
+    """
+
+    open: Callable[[], Awaitable[RecordCursor]]
+    lines: Callable[[Iterable[Record]], Iterator[Row]]
+    matches: Callable[[int, Record], bool]
+    count: int
+
+
 OUTCOME_LABELS = {"eligible": "合格", "ineligible": "不合格", "unknown": "资料不全"}
 
 
@@ -39,6 +60,7 @@ class BuiltList:
         default_factory=dict
     )  # key → reason, for awards that correct one
     filter_labels: dict[str, str] = field(default_factory=dict)  # Chinese label -> value, for the manifest
+    stream: Streamed | None = None  # when set, ``rows`` is unused: the rows come from the cursor
 
 
 def numbered(rows: Iterable[Row]) -> Iterator[Row]:

@@ -7,20 +7,61 @@ order. Optional filters are added as clauses, never as ``:x IS NULL`` tricks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
+import asyncpg
 from sqlalchemy import func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.evaluations.repository import driver_connection
 from backend.models import ExportRun
 
-Rows = Sequence[Any]  # sqlalchemy Row tuples (plain values, never ORM objects)
+Rows = Sequence[Any]  # sqlalchemy Row tuples or asyncpg Records (plain values, never ORM objects)
+AWARD_FACTS = "a.id, f.uscc, f.name, a.program, a.year, a.amount_yuan, rv.version, a.corrects_id, a.reason"
+
+
+class RecordCursor(Protocol):
+    """An asyncpg server-side cursor: ``fetch(n)`` gives the next ``n`` records ([] at the end)."""
+
+    async def fetch(self, n: int) -> list[Any]: ...
 
 
 def _where(clauses: list[str]) -> str:
     return " AND ".join(clauses) if clauses else "TRUE"
+
+
+@dataclass(frozen=True)
+class AwardFilter:
+    """The awards a 拨付清单 lists; ``sql`` gives one query text for the light read and the cursor."""
+
+    year: int
+    program: str | None
+    bureau: str | None
+    states: Sequence[str]
+
+    def sql(self, columns: str) -> tuple[str, list[Any]]:
+        """``columns`` of the listed awards, by bureau, program, uscc, id (asyncpg $n parameters)."""
+        clauses, args = ["a.year = $1", "a.state = ANY($2::text[])"], [self.year, list(self.states)]
+        if self.program is not None:
+            args.append(self.program)
+            clauses.append(f"a.program = ${len(args)}")
+        if self.bureau is not None:
+            args.append(self.bureau)
+            clauses.append(f"a.bureau_code = ${len(args)}")
+        sql = f"""
+            SELECT {columns}
+              FROM award a
+              JOIN firm f ON f.id = a.firm_id
+              JOIN bureau b ON b.code = a.bureau_code
+              JOIN district d ON d.code = b.district_code
+              LEFT JOIN ruleset_version rv ON rv.content_hash = a.ruleset_hash
+              LEFT JOIN evaluation e ON e.id = a.evaluation_id
+             WHERE {_where(clauses)}
+             ORDER BY a.bureau_code, a.program, f.uscc, a.id"""
+        return sql, args
 
 
 class ExportRepository:
@@ -34,33 +75,26 @@ class ExportRepository:
 
     # -- 拨付清单 -----------------------------------------------------------------------------
 
-    async def awards(
-        self, *, year: int, program: str | None, bureau: str | None, states: Sequence[str]
-    ) -> Rows:
-        """award id, uscc, firm name, bureau code, bureau name, district, program, year, amount,
-        state, rule version, rule hash, evaluation id, provisional, corrects_id, reason — by bureau,
-        program, uscc."""
-        clauses = ["a.year = :year", "a.state = ANY(:states)"]
-        params: dict[str, Any] = {"year": year, "states": list(states)}
-        if program is not None:
-            clauses.append("a.program = :program")
-            params["program"] = program
-        if bureau is not None:
-            clauses.append("a.bureau_code = :bureau")
-            params["bureau"] = bureau
-        sql = f"""
-            SELECT a.id, f.uscc, f.name, a.bureau_code, b.name, d.name, a.program, a.year, a.amount_yuan,
-                   a.state, rv.version, a.ruleset_hash, a.evaluation_id, COALESCE(e.provisional, FALSE),
-                   a.corrects_id, a.reason
-              FROM award a
-              JOIN firm f ON f.id = a.firm_id
-              JOIN bureau b ON b.code = a.bureau_code
-              JOIN district d ON d.code = b.district_code
-              LEFT JOIN ruleset_version rv ON rv.content_hash = a.ruleset_hash
-              LEFT JOIN evaluation e ON e.id = a.evaluation_id
-             WHERE {_where(clauses)}
-             ORDER BY a.bureau_code, a.program, f.uscc, a.id"""
-        return await self._all(sql, params)
+    async def award_facts(self, listed: AwardFilter) -> RecordCursor:
+        """What the snapshot, the manifest and the final marking need, per listed award (the
+        first nine columns of ``award_lines``) through a server-side cursor: id, uscc, firm name,
+        program, year, amount, rule version, corrects_id, reason — by bureau, program, uscc."""
+        sql, args = listed.sql(AWARD_FACTS)
+        db = await self._driver()
+        cursor: RecordCursor = await db.cursor(sql, *args)
+        return cursor
+
+    async def award_lines(self, listed: AwardFilter) -> RecordCursor:
+        """The same awards in the same order through a server-side cursor, for the file: the nine
+        ``award_facts`` columns, then bureau name and provisional. Read it before the transaction ends."""
+        sql, args = listed.sql(f"{AWARD_FACTS}, b.name, COALESCE(e.provisional, FALSE)")
+        db = await self._driver()
+        cursor: RecordCursor = await db.cursor(sql, *args)
+        return cursor
+
+    async def _driver(self) -> asyncpg.Connection:
+        await self.session.flush()  # raw SQL must see rows the ORM has pending in this transaction
+        return await driver_connection(self.session)
 
     async def award_history(self, keys: Sequence[tuple[str, str, int]]) -> Rows:
         """For (uscc, program, year) keys: every award, newest first, with its latest event's reason.

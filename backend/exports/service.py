@@ -2,7 +2,9 @@
 list, write the file in a worker thread and record it as an export_run (plus an audit row).
 
 Everything happens in the caller's one transaction. A final 拨付清单 moves its awards to
-``exported`` in that same transaction, so a failed export leaves every award as it was.
+``exported`` in that same transaction, so a failed export leaves every award as it was. A
+拨付清单's rows are streamed from a server-side cursor into the writer (``stream.py``) and
+checked against the snapshot read just before: only the snapshot is held, never the rows.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -23,9 +25,10 @@ from backend.core import clock
 from backend.core.security import Actor
 from backend.exports.errors import ExportFailed, ExportForbidden, ExportInvalid, ExportNotFound
 from backend.exports.explain import explained
-from backend.exports.lists import BuiltList, build_list, program_title
+from backend.exports.lists import BuiltList, Streamed, build_list, program_title
 from backend.exports.params import FORMATS, RUN_KINDS, ListKind, ListParams, scoped
 from backend.exports.repository import ExportRepository
+from backend.exports.stream import Pull, checked
 from backend.models import ExportRun, Role
 from backend.reference import service as reference_service
 from exports.columns import amount_keys
@@ -94,9 +97,17 @@ async def export(
         final=params.final, previous=diff.previous,
     )  # fmt: skip
     groups: dict[str, dict[str, int]] = {}
-    rows = _tallied(built, groups)
-    doc = ListDocument(info, built.columns, rows, built.group_key, built.group_label, diff, built.notes)
-    manifest, file_sha256 = await asyncio.to_thread(_write, doc, fmt, out)
+
+    def document(rows: Iterable[Mapping[str, Any]]) -> ListDocument:
+        tallied = _tallied(built, rows, groups)
+        return ListDocument(
+            info, built.columns, tallied, built.group_key, built.group_label, diff, built.notes
+        )
+
+    if built.stream is None:
+        manifest, file_sha256 = await asyncio.to_thread(_write, document(built.rows), fmt, out)
+    else:
+        manifest, file_sha256 = await _write_streamed(built.stream, document, fmt, out)
     run = await repo.add_run(
         ExportRun(
             kind=run_kind, scope_key=scope_key, file_format=fmt, file_name=file_name(built.title, params, fmt, now),
@@ -133,15 +144,29 @@ def _diff(previous: ExportRun | None, current: Sequence[SnapshotRow]) -> Diff:
     return diff_rows(before, current, previous_label=label)
 
 
-def _tallied(built: BuiltList, groups: dict[str, dict[str, int]]) -> Iterator[Mapping[str, Any]]:
+def _tallied(
+    built: BuiltList, rows: Iterable[Mapping[str, Any]], groups: dict[str, dict[str, int]]
+) -> Iterator[Mapping[str, Any]]:
     """The rows, adding each group's amounts into ``groups`` as they pass (the file's 小计)."""
     keys = amount_keys(built.columns)
-    for row in built.rows:
+    for row in rows:
         if built.group_key is not None and keys:
             sums = groups.setdefault(str(row.get(built.group_key)), dict.fromkeys(keys, 0))
             for key in keys:
                 sums[key] += int(row.get(key) or 0)
         yield row
+
+
+async def _write_streamed(
+    stream: Streamed, document: Callable[[Iterable[Mapping[str, Any]]], ListDocument], fmt: str, out: BinaryIO
+) -> tuple[Manifest, str]:
+    """Write while the rows arrive from a server-side cursor (memory flat in the row count)."""
+    pull = Pull(await stream.open(), asyncio.get_running_loop())
+    try:
+        doc = document(stream.lines(checked(pull.records(), stream)))
+        return await asyncio.to_thread(_write, doc, fmt, out)
+    finally:
+        await pull.stop()
 
 
 def _write(doc: ListDocument, fmt: str, out: BinaryIO) -> tuple[Manifest, str]:
