@@ -274,6 +274,11 @@ def demo(
         f"已生成示例登记库：{result.counts['firms']:,} 家企业，{result.counts['filings']:,} 份年度申报，"
         f"{result.counts['certificates']:,} 张证书，{result.counts['tier_statuses']:,} 条梯度记录"
     )
+    opened = result.year
+    console.print(
+        f"已开启 {opened.year} 年度：{opened.decisions:,} 条评价结果，{opened.batch_label}候选企业 "
+        f"{opened.candidates:,} 家，待区审查的奖励 {opened.awards:,} 笔"
+    )
     table = Table(title="示例用户（仅供演示，请勿用于生产）")
     for column in ("用户名", "密码", "角色"):
         table.add_column(column)

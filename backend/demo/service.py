@@ -12,13 +12,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.audit import service as audit
 from backend.auth import service as auth_service
 from backend.auth.schemas import NewUser
+from backend.awards import service as award_service
 from backend.core import clock
 from backend.core.errors import Conflict
 from backend.core.security import Actor
 from backend.demo.generator import DemoFirm, DemoGenerator, DemoHistory
 from backend.demo.repository import DemoRepository
+from backend.evaluations import service as evaluation_service
 from backend.models import Role, Source
 from backend.registry import service as registry
+from backend.tiers import service as tier_service
 
 DEMO_USERS = (
     # username, password, role, display name, binding
@@ -45,9 +48,21 @@ class RegistryNotEmpty(Conflict):
 
 
 @dataclass(frozen=True)
+class DemoYear:
+    """The application year the demo opens: what a newcomer finds to review, list and pay."""
+
+    year: int
+    decisions: int  # evaluations stored
+    batch_label: str
+    candidates: int  # nominated into the year's first batch
+    awards: int  # computed, waiting for district review
+
+
+@dataclass(frozen=True)
 class DemoResult:
     counts: dict[str, int]
     users: list[tuple[str, str, str]]  # username, password, role label
+    year: DemoYear
 
 
 def _at(day: date) -> datetime:
@@ -74,7 +89,17 @@ async def load_demo(session: AsyncSession, actor: Actor, *, firms: int, seed: in
     users = await _create_users(session, actor, generated, ids)
     counts = await registry.counts(session)
     await audit.record(session, actor, "demo.load", "registry", "demo", after={"seed": seed, **counts})
-    return DemoResult(counts=counts, users=users)
+    return DemoResult(counts=counts, users=users, year=await _open_year(session, actor, today.year))
+
+
+async def _open_year(session: AsyncSession, actor: Actor, year: int) -> DemoYear:
+    """Decide ``year`` on the demo filings, open its first admission batch with the eligible firms
+    as candidates and compute its awards, so each role's lists and reviews have something in them."""
+    decided = await evaluation_service.evaluate_year(session, actor, year=year)
+    batch = await tier_service.create_batch(session, actor, year)
+    nominated = await tier_service.nominate(session, actor, batch.id)
+    awards = await award_service.compute_awards(session, actor, year)
+    return DemoYear(year, decided.evaluated, batch.label, sum(nominated.created.values()), awards.created)
 
 
 async def _store_firms(repo: DemoRepository, firms: list[DemoFirm]) -> list[int]:

@@ -94,6 +94,33 @@ async def test_load_demo_fills_an_empty_registry(session: AsyncSession) -> None:
     assert corrected == current  # every second revision kept its note
     targets = (await connection.execute(text("SELECT count(*) FROM district_target"))).scalar_one()
     assert targets > 19
+    # The current application year is open: decided, its first batch nominated, its awards computed.
+    assert result.year.year == clock.today().year
+    assert result.year.batch_label == f"{clock.today().year}年第1批"
+    stored = (
+        await connection.execute(
+            text(
+                "SELECT count(*), count(*) FILTER (WHERE outcome = 'eligible') FROM evaluation WHERE year = :y"
+            ),
+            {"y": result.year.year},
+        )
+    ).one()
+    assert stored[0] == result.year.decisions > 0
+    candidates = (
+        await connection.execute(
+            text(
+                "SELECT count(*) FROM tier_status WHERE year = :y AND state = 'candidate' AND batch_id IS NOT NULL"
+            ),
+            {"y": result.year.year},
+        )
+    ).scalar_one()
+    assert candidates == result.year.candidates > 0
+    computed = (
+        await connection.execute(
+            text("SELECT count(*) FROM award WHERE year = :y AND state = 'computed'"), {"y": result.year.year}
+        )
+    ).scalar_one()
+    assert computed == result.year.awards
     # Each demo user logs in with the printed password and gets the right binding.
     for username, password, _label in result.users:
         issued = await auth_service.login(session, username, password, ttl=timedelta(minutes=5))
