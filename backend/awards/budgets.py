@@ -8,10 +8,11 @@ from backend.audit import service as audit
 from backend.awards.errors import AwardInvalid, ExclusionNotFound, ReasonRequired
 from backend.awards.repository import COMMITTED_STATES, AwardRepository, Scope
 from backend.awards.schemas import ExclusionCreate, ExclusionRead, ProgramSummary, StateTotal, SummaryRead
-from backend.awards.service import CITY, MONEY, award_programs, check_program, program_title, require
+from backend.awards.service import CITY, MONEY, award_programs, check_program, require
 from backend.core import clock
 from backend.core.security import Actor
 from backend.models import AwardBudget, AwardExclusion, AwardState, Firm
+from backend.rulesets import service as ruleset_service
 
 SHOWN_STATES = [s for s in AwardState if s is not AwardState.superseded]
 
@@ -58,7 +59,7 @@ async def summary(session: AsyncSession, actor: Actor, year: int) -> SummaryRead
         result.append(
             ProgramSummary(
                 program=program,
-                title=program_title(program),
+                title=ruleset_service.program_title(program),
                 by_state=by_state,
                 budget_yuan=budget,
                 committed_yuan=committed,

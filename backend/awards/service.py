@@ -66,11 +66,6 @@ def award_programs() -> list[str]:
     return ruleset_service.registry().programs("award")
 
 
-def program_title(program: str) -> str:
-    versions = ruleset_service.registry().by_program.get(program)
-    return versions[-1].title if versions else program
-
-
 def check_program(program: str) -> str:
     if program not in award_programs():
         raise AwardInvalid("program", program, f"「{program}」不是奖励项目")
@@ -289,7 +284,7 @@ async def budget_warnings(session: AsyncSession, keys: Iterable[tuple[str, int]]
         budget, committed = row["budget_yuan"], row["committed_yuan"]
         if budget is not None and committed > budget:
             warnings.append(
-                f"{program_title(row['program'])} {row['year']} 年度已批准金额合计 {committed:,} 元，"
+                f"{ruleset_service.program_title(row['program'])} {row['year']} 年度已批准金额合计 {committed:,} 元，"
                 f"超出预算 {budget:,} 元（超出 {committed - budget:,} 元）"
             )
     return warnings

@@ -16,13 +16,12 @@ from backend.exports.lists import (
     Streamed,
     no_column,
     numbered,
-    program_title,
     versions_of,
 )
 from backend.exports.params import ListParams
 from backend.exports.repository import AwardFilter, ExportRepository, RecordCursor, Rows
 from backend.models import AwardState
-from backend.rulesets.service import registry
+from backend.rulesets.service import program_title, registry
 from exports.columns import Column
 from exports.diff import SnapshotRow
 from rules.errors import RuleError

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.exports.params import ListKind, ListParams
 from backend.exports.repository import RecordCursor
-from backend.rulesets.service import registry
 from exports.columns import Column
 from exports.diff import SnapshotRow
-from rules.errors import RuleError
 
 Row = Mapping[str, Any]
 Record = Any  # one asyncpg Record of a streamed query
@@ -71,15 +68,6 @@ def numbered(rows: Iterable[Row]) -> Iterator[Row]:
 
 def no_column() -> Column:
     return Column("no", "序号", "int", width=6)
-
-
-@cache
-def program_title(program: str) -> str:
-    """A program's Chinese title from its newest rule set (the code itself when unknown)."""
-    try:
-        return registry().versions(program)[-1].title
-    except RuleError:
-        return program
 
 
 def versions_of(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:

@@ -25,12 +25,13 @@ from backend.core import clock
 from backend.core.security import Actor
 from backend.exports.errors import ExportFailed, ExportForbidden, ExportInvalid, ExportNotFound
 from backend.exports.explain import explained
-from backend.exports.lists import BuiltList, Streamed, build_list, program_title
+from backend.exports.lists import BuiltList, Streamed, build_list
 from backend.exports.params import FORMATS, RUN_KINDS, ListKind, ListParams, scoped
 from backend.exports.repository import ExportRepository
 from backend.exports.stream import Pull, checked
 from backend.models import ExportRun, Role
 from backend.reference import service as reference_service
+from backend.rulesets.service import program_title
 from exports.columns import amount_keys
 from exports.csv import write_csv
 from exports.diff import Diff, SnapshotRow, diff_rows

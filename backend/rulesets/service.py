@@ -28,6 +28,15 @@ def registry(directory: Path = DATA_DIR) -> RuleRegistry:
     return loaded
 
 
+@lru_cache(maxsize=256)  # lists call it per row; rule sets are loaded once per process
+def program_title(program: str) -> str:
+    """A program's Chinese title from its newest rule set (the code itself when unknown)."""
+    try:
+        return registry().versions(program)[-1].title
+    except RuleError:
+        return program
+
+
 def rejected() -> list[str]:
     return [str(error) for error in registry().rejected]
 
