@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from backend.evaluations.repository import driver_connection
+from backend.core.driver import driver_connection
 from backend.models import Award, AwardBudget, AwardEvent, AwardExclusion, Firm
 
 COMPUTE_LOCK = 0x7469_6475_0003  # pg_advisory_xact_lock key of award computations ("tidu" 3)

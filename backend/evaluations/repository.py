@@ -7,28 +7,12 @@ from typing import Any
 
 import asyncpg
 import pandas as pd
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.core.driver import driver_connection
 from rules.facts import FILING_FIELDS
 
 FILING_COLUMNS = [f.name for f in FILING_FIELDS]
-
-
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session's transaction (bulk reads and COPY).
-
-    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; one is run here
-    so that COPY and everything else below happen inside the request's or command's transaction.
-    """
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection  # type: ignore[assignment]
-    if not driver.is_in_transaction():
-        await connection.execute(text("SELECT 1"))
-    if not driver.is_in_transaction():
-        raise RuntimeError("bulk database work must run inside a transaction")
-    return driver
 
 
 def _frame(records: Sequence[asyncpg.Record], columns: Sequence[str]) -> pd.DataFrame:

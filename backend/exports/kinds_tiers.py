@@ -87,7 +87,7 @@ async def certification(session: AsyncSession, params: ListParams) -> BuiltList:
         title=f"天津市{label}入库{which}名单",
         columns=CERTIFICATION_COLUMNS,
         rows=numbered(_member_rows(rows)),
-        snapshot=[SnapshotRow(member_key(r[0], r[5]), f"{r[1]}（{tier_label(r[5])}）", None) for r in rows],
+        snapshot=_member_snapshot(rows),
         group_key="tier_label",
         group_label="梯度",
         filter_labels={"批次": label},
@@ -106,12 +106,16 @@ async def public_notice(session: AsyncSession, params: ListParams) -> BuiltList:
         title=f"天津市{label}拟入库科技型企业公示名单",
         columns=NOTICE_COLUMNS,
         rows=numbered(_member_rows(rows)),
-        snapshot=[SnapshotRow(member_key(r[0], r[5]), f"{r[1]}（{tier_label(r[5])}）", None) for r in rows],
+        snapshot=_member_snapshot(rows),
         group_key="tier_label",
         group_label="梯度",
         notes=tuple(n for n in (window, "名单含本批次进入公示的全部企业；“当前状态”为导出时的状态。") if n),
         filter_labels={"批次": label},
     )
+
+
+def _member_snapshot(rows: Rows) -> list[SnapshotRow]:
+    return [SnapshotRow(member_key(r[0], r[5]), f"{r[1]}（{tier_label(r[5])}）", None) for r in rows]
 
 
 def _member_rows(rows: Rows) -> Iterator[dict[str, Any]]:

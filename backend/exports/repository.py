@@ -16,7 +16,7 @@ from sqlalchemy import func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.evaluations.repository import driver_connection
+from backend.core.driver import driver_connection
 from backend.models import ExportRun
 
 Rows = Sequence[Any]  # sqlalchemy Row tuples or asyncpg Records (plain values, never ORM objects)
@@ -56,7 +56,6 @@ class AwardFilter:
               FROM award a
               JOIN firm f ON f.id = a.firm_id
               JOIN bureau b ON b.code = a.bureau_code
-              JOIN district d ON d.code = b.district_code
               LEFT JOIN ruleset_version rv ON rv.content_hash = a.ruleset_hash
               LEFT JOIN evaluation e ON e.id = a.evaluation_id
              WHERE {_where(clauses)}

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.evaluations.repository import driver_connection
+from backend.core.driver import driver_connection
 from backend.models import Bureau, District, FunctionalZone, ImportFile, ImportIssue, ImportRun
 from rules.facts import FILING_FIELDS
 
