@@ -6,24 +6,37 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from backend.auth.api import router as auth_router
+from backend.auth.pages import pages as auth_pages
 from backend.awards.api import router as awards_router
+from backend.awards.pages import pages as awards_pages
 from backend.certificates.api import router as certificates_router
 from backend.core.body_limit import BodySizeLimit
 from backend.core.config import Settings, get_settings
 from backend.core.db import database_url, make_engine, make_session_factory
 from backend.core.error_handlers import install_error_handlers
+from backend.dashboard.pages import pages as dashboard_pages
 from backend.evaluations.api import router as evaluations_router
+from backend.evaluations.pages import pages as evaluations_pages
 from backend.exports.api import router as exports_router
+from backend.exports.pages import pages as exports_pages
 from backend.filings.api import router as filings_router
 from backend.firms.api import router as firms_router
+from backend.firms.pages import pages as firms_pages
 from backend.imports.api import router as imports_router
+from backend.imports.pages import pages as imports_pages
 from backend.jobs.api import router as jobs_router
+from backend.jobs.pages import pages as jobs_pages
 from backend.reference.api import router as reference_router
 from backend.registry.api import router as registry_router
+from backend.registry.pages import pages as registry_pages
 from backend.rulesets.api import router as rulesets_router
+from backend.rulesets.pages import pages as rulesets_pages
 from backend.tiers.api import router as tiers_router
+from backend.tiers.pages import pages as tiers_pages
+from backend.web.render import STATIC_DIR
 
 ROUTERS = (
     registry_router,
@@ -39,6 +52,20 @@ ROUTERS = (
     rulesets_router,
     awards_router,
     exports_router,
+)
+# Server-rendered pages (design §8): same services, session cookie instead of a bearer token.
+PAGES = (
+    registry_pages,
+    auth_pages,
+    evaluations_pages,
+    imports_pages,
+    firms_pages,
+    tiers_pages,
+    rulesets_pages,
+    dashboard_pages,
+    awards_pages,
+    exports_pages,
+    jobs_pages,
 )
 
 
@@ -66,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # The upload itself plus room for the form's other fields.
     app.add_middleware(BodySizeLimit, limit=settings.import_limits().max_bytes + 1024 * 1024)
-    for router in ROUTERS:
+    for router in ROUTERS + PAGES:
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -32,8 +33,10 @@ def postgres_server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def worker_name(request: pytest.FixtureRequest) -> str:
+    """Names this worker's databases; TIDU_TEST_DB_TAG keeps two checkouts' runs on one server apart."""
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
-    return str(worker)
+    tag = os.environ.get("TIDU_TEST_DB_TAG", "")
+    return f"{worker}_{tag}" if tag else str(worker)
 
 
 @pytest.fixture(scope="session")

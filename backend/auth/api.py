@@ -4,23 +4,40 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from backend.auth import service as auth_service
 from backend.auth.deps import ActorDep, TokenDep
+from backend.auth.errors import BadCredentials
 from backend.auth.schemas import LoginRequest, TokenRead, UserRead
-from backend.core.config import get_settings
 from backend.core.db import SessionDep
+from backend.core.deps import SettingsDep, client_ip
+from backend.core.error_handlers import app_error_response
 from backend.core.openapi import error_responses
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-@router.post("/login", response_model=TokenRead, responses=error_responses(401, 422))
-async def login(body: LoginRequest, session: SessionDep) -> TokenRead:
-    """Exchange a username and password for a bearer token."""
-    ttl = timedelta(hours=get_settings().token_ttl_hours)
-    issued = await auth_service.login(session, body.username, body.password, ttl=ttl)
+@router.post("/login", response_model=TokenRead, responses=error_responses(401, 422, 429))
+async def login(
+    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> TokenRead | JSONResponse:
+    """Exchange a username and password for a bearer token (throttled after repeated failures)."""
+    ip = client_ip(request)
+    try:
+        issued = await auth_service.login(
+            session,
+            body.username,
+            body.password,
+            ttl=timedelta(hours=settings.token_ttl_hours),
+            client_ip=ip,
+            throttle=auth_service.Throttle.of(settings),
+        )
+    except BadCredentials as refused:
+        # Answered, not raised: the request's transaction commits the counted failure.
+        await auth_service.record_failed_login(session, body.username, ip)
+        return app_error_response(refused)
     return TokenRead(access_token=issued.token, expires_at=issued.expires_at, user=issued.user)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from backend.core.errors import Conflict, Unauthorized
+from typing import ClassVar
+
+from backend.core.errors import AppError, Conflict, Unauthorized
 
 
 class BadCredentials(Unauthorized):
@@ -24,3 +26,11 @@ class DuplicateUser(Conflict):
 
     def __init__(self, username: str) -> None:
         super().__init__(f"用户名 {username} 已存在", username=username)
+
+
+class TooManyAttempts(AppError):
+    status_code: ClassVar[int] = 429
+    code = "auth.throttled"
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(f"登录失败次数过多，请 {minutes} 分钟后再试", retry_after_minutes=minutes)

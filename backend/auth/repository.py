@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import AuthToken, Firm, User
+from backend.models import AuthToken, Firm, LoginFailure, User
 
 
 class UserRepository:
@@ -47,5 +47,14 @@ class UserRepository:
         )
         return bool(result.rowcount)
 
-    def add(self, row: User | AuthToken) -> None:
+    async def failures_since(self, since: datetime, *, username: str, client_ip: str) -> tuple[int, int]:
+        """Refused logins since ``since``: for this account from this address, and from this address."""
+        recent = col(LoginFailure.at) >= since
+        by_account = select(func.count()).where(
+            recent, LoginFailure.username == username, LoginFailure.client_ip == client_ip
+        )
+        by_address = select(func.count()).where(recent, LoginFailure.client_ip == client_ip)
+        return (await self.session.exec(by_account)).one(), (await self.session.exec(by_address)).one()
+
+    def add(self, row: User | AuthToken | LoginFailure) -> None:
         self.session.add(row)

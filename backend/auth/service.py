@@ -9,14 +9,15 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.audit import service as audit
-from backend.auth.errors import BadCredentials, DuplicateUser, NotAuthenticated
+from backend.auth.errors import BadCredentials, DuplicateUser, NotAuthenticated, TooManyAttempts
 from backend.auth.repository import UserRepository
 from backend.auth.schemas import NewUser, UserRead
 from backend.core import clock
+from backend.core.config import Settings
 from backend.core.errors import Unprocessable
 from backend.core.security import Actor, hash_password, new_token, token_digest, verify_password
 from backend.firms import service as firm_service
-from backend.models import AuthToken, Role, User
+from backend.models import AuthToken, LoginFailure, Role, User
 from backend.reference import service as reference_service
 
 
@@ -50,9 +51,42 @@ async def describe(session: AsyncSession, user: User) -> UserRead:
     )
 
 
-async def login(session: AsyncSession, username: str, password: str, *, ttl: timedelta) -> IssuedToken:
-    """Check the password (off the event loop: argon2 is deliberately slow) and issue a token."""
+@dataclass(frozen=True)
+class Throttle:
+    """How many refused logins an account (from one address) and an address may have in a window."""
+
+    per_account: int
+    per_address: int
+    window: timedelta
+
+    @classmethod
+    def of(cls, settings: Settings) -> Throttle:
+        return cls(
+            per_account=settings.login_max_failures,
+            per_address=settings.login_max_failures_per_address,
+            window=timedelta(minutes=settings.login_window_minutes),
+        )
+
+
+async def login(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    *,
+    ttl: timedelta,
+    client_ip: str = "unknown",
+    throttle: Throttle | None = None,
+) -> IssuedToken:
+    """Check the password (off the event loop: argon2 is deliberately slow) and issue a token.
+
+    Throttled before the password is even checked, so guessing gets no answer at all.
+    """
     repo = UserRepository(session)
+    if throttle is not None:
+        since = clock.utc_now() - throttle.window
+        by_account, by_address = await repo.failures_since(since, username=username, client_ip=client_ip)
+        if by_account >= throttle.per_account or by_address >= throttle.per_address:
+            raise TooManyAttempts(int(throttle.window.total_seconds() // 60))
     user = await repo.by_username(username)
     stored = user.password_hash if user is not None and user.is_active else None
     if not await asyncio.to_thread(verify_password, stored, password) or user is None or user.id is None:
@@ -66,6 +100,19 @@ async def login(session: AsyncSession, username: str, password: str, *, ttl: tim
         session, actor_of(user), "auth.login", "user", user.id, after={"expires_at": expires_at.isoformat()}
     )
     return IssuedToken(token=token, expires_at=expires_at, user=await describe(session, user))
+
+
+async def bound_firm_uscc(session: AsyncSession, actor: Actor) -> str:
+    """The credit code of the firm an enterprise account is bound to."""
+    uscc = await UserRepository(session).firm_uscc(actor.firm_id)
+    if uscc is None:
+        raise NotAuthenticated()
+    return uscc
+
+
+async def record_failed_login(session: AsyncSession, username: str, client_ip: str) -> None:
+    """Count a refused login. Callers answer without raising so this row is committed."""
+    UserRepository(session).add(LoginFailure(username=username[:60], client_ip=client_ip[:64]))
 
 
 async def logout(session: AsyncSession, actor: Actor, token: str) -> None:

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     db_pool_size: int = 5
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     token_ttl_hours: int = 12
+    # Login throttling: refusals per account and address, and per address, within the window.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=30, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
     timezone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
     port: int = 8000

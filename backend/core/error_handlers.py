@@ -1,19 +1,22 @@
-"""Render every error as one JSON shape: {code, detail, context}, with a Chinese detail."""
+"""Render every error as one JSON shape {code, detail, context} with a Chinese detail for the API,
+and as the error page (or a redirect to the login page) for the browser pages."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.core.errors import AppError
 from backend.core.validation_messages import describe_validation_errors
+from backend.web.render import render
 
 log = logging.getLogger("tidu.api")
 
@@ -22,27 +25,69 @@ def error_body(code: str, detail: str, context: dict[str, Any] | None = None) ->
     return {"code": code, "detail": detail, "context": jsonable_encoder(context or {})}
 
 
-async def _app_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
+_JSON_PREFIXES = ("/api/", "/docs", "/openapi.json", "/redoc")
+_PAGE_TITLES = {
+    400: "请求无法处理",
+    403: "无权访问",
+    404: "页面或数据不存在",
+    405: "不支持该操作",
+    409: "与已有数据冲突",
+    413: "上传的文件过大",
+    422: "输入有误",
+    429: "请稍后再试",
+    500: "服务器内部错误",
+}
+
+
+def is_page(request: Request) -> bool:
+    """Browser pages get HTML errors; the API, its docs and schema get JSON."""
+    return not request.url.path.startswith(_JSON_PREFIXES)
+
+
+def error_page(
+    request: Request, status: int, detail: str, errors: list[dict[str, Any]] | None = None
+) -> Response:
+    if status == 401:
+        # Not (or no longer) logged in: log in, then come back here.
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    title = _PAGE_TITLES.get(status, "请求无法处理")
+    context = {"title": title, "detail": detail, "errors": errors or []}
+    return render(request, "error.html", context, status_code=status)
+
+
+def app_error_response(exc: AppError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse(
         error_body(exc.code, exc.detail, exc.context), status_code=exc.status_code, headers=headers
     )
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    if is_page(request):
+        errors = exc.context.get("errors")
+        return error_page(request, exc.status_code, exc.detail, errors if isinstance(errors, list) else None)
+    return app_error_response(exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = describe_validation_errors(exc.errors())
     detail = "；".join(f"{e['field']}：{e['message']}" for e in errors) or "请求内容无效"
+    if is_page(request):
+        return error_page(request, 422, "提交的内容有误，请返回修改。", errors)
     return JSONResponse(error_body("validation_error", detail, {"errors": errors}), status_code=422)
 
 
 _HTTP_DETAILS = {404: "未找到", 405: "不支持该请求方法", 401: "需要登录", 403: "无权访问"}
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = _HTTP_DETAILS.get(exc.status_code, "请求无法处理")
+    if is_page(request):
+        return error_page(request, exc.status_code, f"{detail}：{request.url.path}")
     return JSONResponse(
         error_body(f"http_{exc.status_code}", detail), status_code=exc.status_code, headers=exc.headers
     )
@@ -63,14 +108,19 @@ def integrity_response(exc: IntegrityError) -> JSONResponse:
     return JSONResponse(error_body(code, detail, {"sqlstate": sqlstate}), status_code=status)
 
 
-async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+async def _integrity_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, IntegrityError)
     log.warning("constraint violation on %s %s: %s", request.method, request.url.path, exc.orig)
-    return integrity_response(exc)
+    response = integrity_response(exc)
+    if is_page(request):
+        return error_page(request, response.status_code, "数据已被他人修改或重复提交，请刷新后重试。")
+    return response
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if is_page(request):
+        return error_page(request, 500, "服务器内部错误，请稍后重试；问题已记录。")
     return JSONResponse(error_body("internal_error", "服务器内部错误，请稍后重试"), status_code=500)
 
 

@@ -23,7 +23,7 @@ from backend.models.tier import (
     TierStatus,
     TierTransition,
 )
-from backend.models.user import ROLE_LABELS, AuthToken, Role, User
+from backend.models.user import ROLE_LABELS, AuthToken, LoginFailure, Role, User
 
 __all__ = [
     "ROLE_LABELS",
@@ -60,6 +60,7 @@ __all__ = [
     "ImportRun",
     "IpRecord",
     "JobRun",
+    "LoginFailure",
     "Objection",
     "Provenance",
     "Role",

@@ -57,3 +57,14 @@ class AuthToken(SQLModel, table=True):
     created_at: datetime = created_at_field()
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class LoginFailure(SQLModel, table=True):
+    """A refused login, counted to throttle password guessing (per account and per address)."""
+
+    __tablename__ = "login_failure"
+
+    id: int | None = bigint_pk()
+    username: str = Field(max_length=60, index=True)
+    client_ip: str = Field(max_length=64, index=True)
+    at: datetime = created_at_field()

@@ -1,0 +1,7 @@
+"""Pages of the imports domain (server-rendered, same services as the API)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+pages = APIRouter(include_in_schema=False)
