@@ -30,6 +30,7 @@ serve: install ## serve without migrating or loading anything
 test: install lint typecheck contracts pytest ## everything CI checks: lint, types, import contracts, tests
 
 pytest: install ## the test suite on real PostgreSQL (TEST_DATABASE_URL / DATABASE_URL, else embedded)
+	bash .ci/ensure-browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 lint: install ## ruff lint and format check

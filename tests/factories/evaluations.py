@@ -23,9 +23,12 @@ def last_fiscal_year() -> int:
     return clock.today().year - 1
 
 
-async def seedling_firm(session: AsyncSession, bureau: str = "jinghai", **figures: Any) -> Firm:
+async def seedling_firm(
+    session: AsyncSession, bureau: str = "jinghai", *, name: str | None = None, **figures: Any
+) -> Firm:
     """Registered 2021, last fiscal year filed: revenue 3,000,000 元 and 2 class-II IP unless overridden."""
-    firm = await make_firm(session, bureau, registered_on=date(2021, 3, 1))
+    named = {"name": name} if name is not None else {}
+    firm = await make_firm(session, bureau, registered_on=date(2021, 3, 1), **named)
     values = CLEAN | {"revenue_yuan": 3_000_000, "ip_class1": 0, "ip_class2": 2} | figures
     await make_filing(session, firm, last_fiscal_year(), **values)
     return firm
