@@ -228,6 +228,7 @@ def _leaf(node: CompiledCriterion, evaluator: ScalarEvaluator, ruleset: RuleSet,
         params=[_param_use(ruleset, name, evaluator.params) for name in params_read(node.expr)],
         missing=[name for name, v in facts.items() if v is None] if outcome == "unknown" else [],
     )
+    trace.missing_labels = [schema.facts[name].label for name in trace.missing]
     if outcome == "fail":
         trace.comparisons = _failed_comparisons(node.expr, evaluator, schema)
         if node.advice is None:
@@ -340,7 +341,7 @@ def _leaf_cost(node: Trace) -> tuple[int, float, list[Step]]:
         return 1, 1.0, [Step(node.id, node.label, "expert", f"{node.label}：由专家评审打分，不作为建议项")]
     if node.outcome == "unknown":
         if node.missing:
-            text = f"{node.label}：请补充 {'、'.join(node.missing)}"
+            text = f"{node.label}：请补充 {'、'.join(node.missing_labels or node.missing)}"
             return 1, 0.0, [Step(node.id, node.label, "provide", text, missing=tuple(node.missing))]
         if node.test and "unconfirmed(" in node.test:
             return (

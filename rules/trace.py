@@ -65,6 +65,7 @@ class Trace:
     facts: dict[str, Any] = field(default_factory=dict)
     params: list[ParamUse] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    missing_labels: list[str] = field(default_factory=list)  # the same facts as a user reads them
     comparisons: list[Comparison] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)  # cheapest first
     children: list[Trace] = field(default_factory=list)

@@ -53,6 +53,7 @@ class CriterionRead(BaseModel):
     facts: dict[str, Any]
     params: list[ParamRead]
     missing: list[str]
+    missing_labels: list[str]  # the missing facts as a user reads them
     comparisons: list[ComparisonRead]
     changes: list[ChangeRead]
     children: list[CriterionRead]
@@ -158,7 +159,7 @@ def _trace_read(trace: Trace) -> CriterionRead:
         outcome_label=CRITERION_LABELS[trace.outcome], advice_kind=trace.advice, test=trace.test,
         facts={k: v.isoformat() if isinstance(v, date) else v for k, v in trace.facts.items()},
         params=[ParamRead(name=p.name, value=p.value, reference=p.reference, status=p.status, unit=p.unit) for p in trace.params],
-        missing=trace.missing,
+        missing=trace.missing, missing_labels=trace.missing_labels,
         comparisons=[
             ComparisonRead(
                 expression=c.expression, label=c.label, op=c.op, current=c.current, required=c.required, unit=c.unit,
