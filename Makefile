@@ -31,7 +31,8 @@ test: install lint typecheck contracts pytest ## everything CI checks: lint, typ
 
 pytest: install ## the test suite on real PostgreSQL (TEST_DATABASE_URL / DATABASE_URL, else embedded)
 	bash .ci/ensure-browser
-	$(BIN)/pytest -n $(PYTEST_WORKERS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --ignore=tests/browser
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/browser
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

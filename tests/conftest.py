@@ -20,6 +20,13 @@ from backend.main import create_app
 from tests.support import drop_database, embedded_for_tests, recreate_database, server_url
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    from its first use, and the async tests need that thread's loop free. (`make test` runs the
+    two groups in separate pytest processes; this keeps a plain `pytest` run working too.)"""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """URL of the server the tests use (any database on it)."""

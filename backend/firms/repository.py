@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -70,6 +70,31 @@ class FirmRepository:
         self, actor: Actor, where: FirmFilter, *, offset: int, limit: int
     ) -> tuple[Sequence[Firm], int]:
         conditions = self._conditions(actor, where)
+        total = (await self.session.exec(select(func.count()).select_from(Firm).where(*conditions))).one()
+        page = (
+            select(Firm).where(*conditions).order_by(col(Firm.name), col(Firm.id)).offset(offset).limit(limit)
+        )
+        return (await self.session.exec(page)).all(), int(total)
+
+    async def search_name_or_code(
+        self,
+        actor: Actor,
+        where: FirmFilter,
+        name_fragment: str,
+        code_fragment: str,
+        *,
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[Firm], int]:
+        """Like ``search``, narrowed to firms whose name or credit code contains the fragments."""
+        conditions = self._conditions(actor, where)
+        if name_fragment or code_fragment:
+            conditions.append(
+                or_(
+                    col(Firm.name).ilike(f"%{_escape_like(name_fragment)}%", escape="\\"),
+                    col(Firm.uscc).contains(code_fragment, autoescape=True),
+                )
+            )
         total = (await self.session.exec(select(func.count()).select_from(Firm).where(*conditions))).one()
         page = (
             select(Firm).where(*conditions).order_by(col(Firm.name), col(Firm.id)).offset(offset).limit(limit)
