@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.awards.errors import AwardNotFound
@@ -17,6 +19,35 @@ async def list_awards(
 ) -> tuple[list[Award], int]:
     """Live (not superseded) awards the actor may see, newest year first, and how many there are."""
     return await AwardRepository(session).page(scope_of(actor), where, offset=offset, limit=limit)
+
+
+@dataclass(frozen=True)
+class AwardLine:
+    """An award as a list shows it: with its firm's credit code and name."""
+
+    award: AwardRead
+    uscc: str
+    firm_name: str
+
+
+async def list_award_lines(
+    session: AsyncSession, actor: Actor, where: AwardFilter, *, offset: int, limit: int
+) -> tuple[list[AwardLine], int]:
+    """``list_awards`` with each award's firm (one more query per page, not per row)."""
+    repo = AwardRepository(session)
+    awards, total = await repo.page(scope_of(actor), where, offset=offset, limit=limit)
+    firms = await repo.firms(sorted({a.firm_id for a in awards}))
+    lines = []
+    for award in awards:
+        firm = firms.get(award.firm_id)
+        lines.append(
+            AwardLine(
+                award=AwardRead.model_validate(award),
+                uscc=firm.uscc if firm is not None else "",
+                firm_name=firm.name if firm is not None else f"企业 #{award.firm_id}",
+            )
+        )
+    return lines, total
 
 
 async def get_award(session: AsyncSession, actor: Actor, award_id: int) -> AwardDetail:

@@ -162,6 +162,13 @@ class AwardRepository:
     async def firm(self, firm_id: int) -> Firm | None:
         return await self.session.get(Firm, firm_id)
 
+    async def firms(self, firm_ids: Sequence[int]) -> dict[int, Firm]:
+        """The firms of ``firm_ids`` by id (for lists that show each award's firm)."""
+        if not firm_ids:
+            return {}
+        rows = await self.session.exec(select(Firm).where(col(Firm.id).in_(list(firm_ids))))
+        return {firm.id: firm for firm in rows.all() if firm.id is not None}
+
     async def firm_by_uscc(self, uscc: str) -> Firm | None:
         return (await self.session.exec(select(Firm).where(Firm.uscc == uscc))).one_or_none()
 

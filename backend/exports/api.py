@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
-from collections.abc import AsyncIterator
-from typing import Annotated, Any, BinaryIO, Literal
-from urllib.parse import quote
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import StreamingResponse
@@ -16,6 +12,7 @@ from backend.core.db import SessionDep
 from backend.core.openapi import error_responses
 from backend.core.pagination import MAX_PAGE_SIZE, Page, PageParams
 from backend.exports import service as export_service
+from backend.exports.download import attachment, export_response
 from backend.exports.params import DEFAULT_REMINDER_DAYS, ListKind, ListParams
 from backend.exports.schemas import ExportRequest, ExportRunDetail, ExportRunRead
 
@@ -53,20 +50,7 @@ async def export_list(
     """Build the list now and download it; the run is committed before the first byte is sent."""
     query = {"year": year, "program": program, "bureau": bureau, "batch": batch, "tier": tier, "days": days,
              "final": final}  # fmt: skip
-    params = merged_params(query, body)
-    out: BinaryIO = await asyncio.to_thread(tempfile.TemporaryFile)
-    try:
-        run = await export_service.export_list(session, actor, kind, params, fmt, out, source="api")
-    except BaseException:
-        await asyncio.to_thread(out.close)
-        raise
-    headers = {
-        "Content-Disposition": attachment(run.file_name),
-        "X-Export-Run-Id": str(run.id),
-        "X-Rows-SHA256": run.rows_sha256,
-        "X-File-SHA256": run.file_sha256,
-    }
-    return StreamingResponse(_chunks(out), media_type=export_service.MEDIA_TYPES[fmt], headers=headers)
+    return await export_response(session, actor, kind, merged_params(query, body), fmt, source="api")
 
 
 def merged_params(query: dict[str, Any], body: ExportRequest | None) -> ListParams:
@@ -76,20 +60,6 @@ def merged_params(query: dict[str, Any], body: ExportRequest | None) -> ListPara
     }
     values.setdefault("days", DEFAULT_REMINDER_DAYS)
     return ListParams(**values)
-
-
-async def _chunks(out: BinaryIO) -> AsyncIterator[bytes]:
-    try:
-        while chunk := await asyncio.to_thread(out.read, export_service.CHUNK):
-            yield chunk
-    finally:
-        await asyncio.to_thread(out.close)
-
-
-def attachment(name: str) -> str:
-    """RFC 6266 / 5987: an ASCII fallback and the Chinese name as filename*."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
 @router.get("", response_model=Page[ExportRunRead], responses=error_responses(401, 403, 422))

@@ -222,6 +222,18 @@ def _audited(run: ExportRun) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def exportable_kinds(actor: Actor) -> list[ListKind]:
+    """The list kinds ``actor`` may export (each within its own scope), by the rules of ``scoped``."""
+    allowed = []
+    for kind in ListKind:
+        try:
+            scoped(actor, kind, ListParams(year=clock.today().year, batch=1))
+        except ExportForbidden:
+            continue
+        allowed.append(kind)
+    return allowed
+
+
 # -- history ---------------------------------------------------------------------------------
 
 
