@@ -28,6 +28,6 @@ async def list_job_runs(
     """Job runs, newest first."""
     params = PageParams(page=page, size=size)
     runs, total = await job_service.list_runs(
-        session, actor, job_id=job, offset=params.offset, limit=params.size
+        session, actor, job_id=job, offset=params.offset, limit=params.size, idle=idle
     )
     return Page(items=[JobRunRead.of(r) for r in runs], total=total, page=page, size=size)

@@ -42,6 +42,7 @@ _FIRMS = NavLink("/firms", "企业查询", "按名称或统一社会信用代码
 _JOBS = NavLink("/jobs", "任务记录", "定时导入、评价、导出与到期提醒的每次运行。")
 _AWARDS = NavLink("/awards", "奖励资金", "按状态查看奖励，审核通过，导出拨付清单，标记已拨付。")
 _EXPORTS = NavLink("/exports", "导出记录", "每份导出名单的清单说明（manifest）与相对上次的变化。")
+_LISTS = NavLink("/lists", "名单下载", "各梯度名单、公示名单、评价结果、目标进度与到期提醒。")
 
 # Each role's menu, main task first: the home page shows the same links as task cards.
 _NAV: dict[Role, tuple[NavLink, ...]] = {
@@ -55,6 +56,7 @@ _NAV: dict[Role, tuple[NavLink, ...]] = {
         NavLink("/candidates", "候选企业审核", "本区入库候选企业：逐家通过或退回并说明理由。"),
         _FIRMS,
         NavLink("/lists", "名单下载", "本区各梯度名单、证书到期与年报提醒名单。"),
+        _EXPORTS,
         _JOBS,
     ),
     Role.city: (
@@ -63,11 +65,14 @@ _NAV: dict[Role, tuple[NavLink, ...]] = {
         NavLink("/evaluations", "年度评价", "按年度对全部企业运行评价。"),
         NavLink("/rules", "规则版本", "各项认定条件的版本与参数，新版本对结果的影响对比。"),
         _FIRMS,
+        _AWARDS,
+        _LISTS,
+        _EXPORTS,
         _JOBS,
     ),
     Role.finance: (_AWARDS, _EXPORTS, _JOBS),
 }
-_NAV[Role.admin] = _NAV[Role.city] + (_AWARDS, _EXPORTS)
+_NAV[Role.admin] = _NAV[Role.city]
 
 
 def nav_for(role: Role) -> tuple[NavLink, ...]:

@@ -62,3 +62,15 @@ async def test_an_enterprise_may_not_see_job_runs(client: httpx.AsyncClient, ses
     answer = await client.get("/jobs")
     assert answer.status_code == 403
     assert "当前角色无权查看后台任务" in answer.text
+
+
+async def test_the_api_lists_idle_runs_only_when_asked(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await add_run(session, "inbox", "succeeded", 0, counts={"files": 1, "done": 1, "failed": 0})
+    await add_run(session, "inbox", "idle", 10, counts={"files": 0})
+    city = await make_user(session, Role.city)
+    quiet = await client.get("/api/jobs", params={"job": "inbox"}, headers=city.headers)
+    assert [run["status"] for run in quiet.json()["items"]] == ["succeeded"]
+    everything = await client.get("/api/jobs", params={"job": "inbox", "idle": "true"}, headers=city.headers)
+    assert [run["status"] for run in everything.json()["items"]] == ["idle", "succeeded"]
