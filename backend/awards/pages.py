@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData
 
@@ -27,6 +27,7 @@ from backend.core.security import Actor
 from backend.models import AwardState, Role
 from backend.reference import service as reference_service
 from backend.rulesets.service import program_title
+from backend.web.flash import redirect_with_flash
 from backend.web.render import render
 from backend.web.session import FormViewerDep, ViewerDep
 
@@ -95,8 +96,6 @@ async def awards_page(
     state: Annotated[str | None, Query(max_length=24)] = None,
     bureau: Annotated[str | None, Query(max_length=16)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    done: Annotated[str | None, Query(max_length=24)] = None,
-    n: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
     """The year's awards: totals per state and program, the filtered list, actions and the export."""
     actor = viewer.actor
@@ -138,7 +137,6 @@ async def awards_page(
         "can_export": actor.role in award_service.EXPORT.roles,  # a final list marks awards exported
         "today": clock.today(),
         "program_title": program_title,
-        "messages": _flash(done, n),
     }
     return render(request, "awards/index.html", context)
 
@@ -176,13 +174,6 @@ def _tabs(summary: SummaryRead, filters: Filters) -> list[dict[str, Any]]:
     return tabs
 
 
-def _flash(done: str | None, n: int | None) -> list[str]:
-    action = ACTIONS.get(done or "")
-    if action is None or n is None:
-        return []
-    return [f"已{action.done} {n} 项奖励（现为「{STATE_LABELS[action.move.target]}」）。"]
-
-
 @pages.post("/awards/{slug}")
 async def award_action(request: Request, slug: str, session: SessionDep, viewer: FormViewerDep) -> Response:
     """One button of the list's form, on the ticked awards or on every award the page showed."""
@@ -193,7 +184,8 @@ async def award_action(request: Request, slug: str, session: SessionDep, viewer:
     ids = _selected(form)
     moved = await _perform(action, session, viewer.actor, ids, form)
     back = _filters_from(form)
-    return RedirectResponse(f"{back.href(page=1)}&done={slug}&n={len(moved.awards)}", status_code=303)
+    message = f"已{action.done} {len(moved.awards)} 项奖励（现为「{STATE_LABELS[action.move.target]}」）。"
+    return redirect_with_flash(request, back.href(page=1), message)
 
 
 async def _perform(

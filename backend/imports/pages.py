@@ -6,7 +6,6 @@ always a preview first: nothing is written until the user presses 确认导入 o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from math import ceil
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -24,6 +23,7 @@ from backend.imports.schemas import KIND_LABELS, ImportIssueRead, ImportRunRead
 from backend.imports.uploads import UploadTooLarge, read_upload
 from backend.models import ImportRun, Role
 from backend.reference import service as reference_service
+from backend.web.flash import redirect_with_flash
 from backend.web.render import render
 from backend.web.session import FormViewerDep, Viewer, ViewerDep
 
@@ -49,7 +49,7 @@ COUNT_LABELS: tuple[tuple[str, str], ...] = (
 ALARMING = frozenset({"errors", "error_rows"})  # shown in red when not zero
 STATUS_BADGES = {"dry_run": "provisional", "committed": "pass", "duplicate": "unknown"}
 SEVERITIES = {"error": ("错误", "error", 0), "warning": ("警告", "warning", 1)}
-NOTICES = {"committed": "导入完成：无错误的行已写入登记库。"}
+COMMITTED = "导入完成：无错误的行已写入登记库。"
 PageQuery = Annotated[int, Query(ge=1, le=100_000)]
 RunId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
@@ -157,11 +157,9 @@ async def run_page(
     session: SessionDep,
     viewer: ViewerDep,
     page: PageQuery = 1,
-    notice: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     """The preview (or the result) of one run: counts, status, the issues, download and commit."""
-    messages = [NOTICES[notice]] if notice in NOTICES else []
-    return await _run(request, session, viewer, run_id, page, messages=messages)
+    return await _run(request, session, viewer, run_id, page)
 
 
 @pages.post("/imports/{run_id}/commit")
@@ -174,7 +172,7 @@ async def commit_page(
     except Conflict as conflict:
         # Already committed, or the same file committed by another run: nothing was written.
         return await _run(request, session, viewer, run_id, 1, alert=conflict.detail, status_code=409)
-    return RedirectResponse(f"/imports/{run_id}?notice=committed", status_code=303)
+    return redirect_with_flash(request, f"/imports/{run_id}", COMMITTED)
 
 
 @pages.get("/imports/{run_id}/annotated.xlsx")
@@ -197,7 +195,6 @@ async def _run(
     run_id: int,
     page: int,
     *,
-    messages: Sequence[str] = (),
     alert: str | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -221,7 +218,6 @@ async def _run(
         "issues_total": total,
         "issues_first": (page - 1) * ISSUES_PER_PAGE + 1,
         "pager": _pager(f"/imports/{run_id}", page, total, ISSUES_PER_PAGE),
-        "messages": list(messages),
         "alert": alert,
     }
     return render(request, "imports/run.html", context, status_code=status_code)

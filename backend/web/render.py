@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 
 from backend.models import ROLE_LABELS, TIER_LABELS, Role
 from backend.tiers.errors import BATCH_STATE_LABELS, STATE_LABELS
+from backend.web.flash import clear_flash, pending_flash
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -116,12 +117,18 @@ environment.globals.update(
 def render(
     request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
-    """Render ``template`` with the request and the viewer (if logged in) available to the layout."""
+    """Render ``template`` with the request, the viewer (if logged in) and any pending flash
+    message (shown once, then cleared) available to the layout."""
     viewer = getattr(request.state, "viewer", None)
     body = environment.get_template(template).render(
-        request=request,
-        viewer=viewer,
-        nav=nav_for(viewer.actor.role) if viewer is not None else (),
-        **context,
+        {
+            **context,
+            "request": request,
+            "viewer": viewer,
+            "nav": nav_for(viewer.actor.role) if viewer is not None else (),
+            "messages": [*pending_flash(request), *context.get("messages", [])],
+        }
     )
-    return HTMLResponse(body, status_code=status_code)
+    response = HTMLResponse(body, status_code=status_code)
+    clear_flash(request, response)
+    return response

@@ -80,7 +80,7 @@ async def test_committing_from_the_preview_imports_and_says_so(
 
     committed = await client.post(f"/imports/{run_id}/commit", data={"csrf_token": form_token(preview.text)})
     assert committed.status_code == 303
-    assert committed.headers["location"] == f"/imports/{run_id}?notice=committed"
+    assert committed.headers["location"] == f"/imports/{run_id}"
     page = await client.get(committed.headers["location"])
     assert 'class="flash"' in page.text
     assert "导入完成" in page.text
