@@ -91,3 +91,36 @@ def _criterion(node: CompiledCriterion) -> CriterionDetail:
 
 def provisional_of(ruleset: RuleSet) -> list[Any]:
     return provisional_params(ruleset, ruleset.params_on(clock.today()))
+
+
+def criterion_labels(program: str, *versions: str) -> dict[str, str]:
+    """Criterion id → label over the given versions of ``program`` (a later version's label wins)."""
+    labels: dict[str, str] = {}
+
+    def walk(node: CriterionDetail) -> None:
+        labels[node.id] = node.label
+        for child in node.children:
+            walk(child)
+
+    for version in versions:
+        walk(ruleset_detail(program, version).criteria)
+    return labels
+
+
+def param_changes(
+    program: str, old_version: str, new_version: str
+) -> list[tuple[str, ParamDetail | None, ParamDetail | None]]:
+    """(name, old, new) of every param whose value, schedule or status differs between two versions."""
+    old = {p.name: p for p in ruleset_detail(program, old_version).params}
+    new = {p.name: p for p in ruleset_detail(program, new_version).params}
+    changes = []
+    for name in [*old, *(n for n in new if n not in old)]:
+        before, after = old.get(name), new.get(name)
+        if (
+            before is None
+            or after is None
+            or (before.value, before.values, before.status, before.unit)
+            != (after.value, after.values, after.status, after.unit)
+        ):
+            changes.append((name, before, after))
+    return changes
