@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -28,6 +27,7 @@ from backend.models import AwardState, Role
 from backend.reference import service as reference_service
 from backend.rulesets.service import program_title
 from backend.web.flash import redirect_with_flash
+from backend.web.paging import Pager, query_string
 from backend.web.render import render
 from backend.web.session import FormViewerDep, ViewerDep
 
@@ -77,9 +77,7 @@ class Filters:
     def href(self, **changes: Any) -> str:
         values = {"year": self.year, "program": self.program, "state": self.state, "bureau": self.bureau,
                   "page": self.page} | changes  # fmt: skip
-        if values["page"] == 1:
-            del values["page"]
-        return "/awards?" + urlencode({k: str(v) for k, v in values.items() if v is not None})
+        return "/awards" + query_string(values)
 
 
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
@@ -115,7 +113,6 @@ async def awards_page(
         session, actor, where, offset=(filters.page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
     bureaus = {b.code: b.name for b in await reference_service.bureaus(session)}
-    pages_count = max(1, -(-total // PAGE_SIZE))
     context = {
         "filters": filters,
         "programs": [(p.program, p.title) for p in summary.programs],
@@ -132,7 +129,7 @@ async def awards_page(
         "over_budget": [p for p in summary.programs if p.remaining_yuan is not None and p.remaining_yuan < 0],
         "lines": lines,
         "total": total,
-        "page_count": pages_count,
+        "pager": Pager.build(filters.page, total, PAGE_SIZE, lambda n: filters.href(page=n)),
         "actions": [a for a in ACTIONS.values() if a.allowed(actor.role) and a.applies_to(filters.state)],
         "can_export": actor.role in award_service.EXPORT.roles,  # a final list marks awards exported
         "today": clock.today(),

@@ -9,10 +9,11 @@ from fastapi.responses import StreamingResponse
 
 from backend.auth.deps import ActorDep
 from backend.core.db import SessionDep
+from backend.core.downloads import attachment
 from backend.core.openapi import error_responses
 from backend.core.pagination import MAX_PAGE_SIZE, Page, PageParams
 from backend.exports import service as export_service
-from backend.exports.download import attachment, export_response
+from backend.exports.download import export_response
 from backend.exports.params import DEFAULT_REMINDER_DAYS, ListKind, ListParams
 from backend.exports.schemas import ExportRequest, ExportRunDetail, ExportRunRead
 

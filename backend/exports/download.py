@@ -11,11 +11,11 @@ import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from typing import BinaryIO
-from urllib.parse import quote
 
 from fastapi.responses import StreamingResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.core.downloads import attachment
 from backend.core.security import Actor
 from backend.exports import service as export_service
 from backend.exports.params import ListKind, ListParams
@@ -53,9 +53,3 @@ async def chunks(out: BinaryIO) -> AsyncIterator[bytes]:
             yield chunk
     finally:
         await asyncio.to_thread(out.close)
-
-
-def attachment(name: str) -> str:
-    """RFC 6266 / 5987: an ASCII fallback and the Chinese name as filename*."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"

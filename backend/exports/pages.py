@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -13,10 +12,11 @@ from starlette.datastructures import FormData
 
 from backend.core import clock
 from backend.core.db import SessionDep
+from backend.core.downloads import attachment
 from backend.core.errors import Unprocessable
 from backend.core.pagination import PageParams
 from backend.exports import service as export_service
-from backend.exports.download import attachment, export_response
+from backend.exports.download import export_response
 from backend.exports.errors import ExportForbidden
 from backend.exports.params import (
     DEFAULT_REMINDER_DAYS,
@@ -32,6 +32,7 @@ from backend.models import TIER_LABELS, Role
 from backend.reference import service as reference_service
 from backend.rulesets import service as ruleset_service
 from backend.tiers import service as tier_service
+from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import FormViewerDep, ViewerDep
 from exports.diff import CHANGE_NAMES
@@ -122,21 +123,13 @@ async def export_history(
         session, viewer.actor, kind=kind, offset=paging.offset, limit=paging.size
     )
     kinds = FINANCE_KINDS if viewer.actor.role is Role.finance else tuple(ListKind)  # as list_runs allows
-    page_count = max(1, -(-total // PAGE_SIZE))
-
-    def href(page_no: int) -> str:
-        query = {"kind": kind, "page": page_no if page_no > 1 else None}
-        return "/exports?" + urlencode({k: v for k, v in query.items() if v is not None})
-
     context = {
         "runs": [ExportRunRead.of(r) for r in runs],
         "total": total,
         "kind": kind,
         "kinds": [(RUN_KINDS[k], KIND_TITLES[k]) for k in kinds],
         "kind_titles": RUN_KIND_TITLES,
-        "page": page,
-        "page_count": page_count,
-        "href": href,
+        "pager": Pager.at("/exports", {"kind": kind}, page=page, total=total, size=PAGE_SIZE),
     }
     return render(request, "exports/history.html", context)
 

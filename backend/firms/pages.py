@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from math import ceil
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -16,6 +14,7 @@ from backend.firms import service as firm_service
 from backend.firms.repository import FirmFilter
 from backend.models import TIER_LABELS, Tier
 from backend.reference import service as reference_service
+from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import ViewerDep
 
@@ -38,15 +37,18 @@ async def firm_search_page(
     held = _tier(tier)
     # Bureau users are scoped by the service; the bureau filter is for those who see every bureau.
     picks_bureau = viewer.actor.sees_every_firm
-    where = FirmFilter(bureau_code=(bureau or None) if picks_bureau else None, tier=held)
-    found = await firm_service.search_name_or_code(
-        session, viewer.actor, q, where, PageParams(page=page, size=FIRMS_PER_PAGE)
+    where = FirmFilter(
+        text=q,
+        bureau_code=(bureau or None) if picks_bureau else None,
+        tier=held,
+    )
+    found = await firm_service.search(
+        session, viewer.actor, where, PageParams(page=page, size=FIRMS_PER_PAGE)
     )
     bureaus = await reference_service.bureaus(session)
     query = {
         k: v for k, v in {"q": q.strip(), "bureau": bureau if picks_bureau else "", "tier": tier}.items() if v
     }
-    pages_count = max(1, ceil(found.total / FIRMS_PER_PAGE))
     context: dict[str, Any] = {
         "found": found,
         "q": q.strip(),
@@ -58,12 +60,7 @@ async def firm_search_page(
         else [],
         "bureau_names": {b.code: b.name for b in bureaus},
         "filtered": bool(query),
-        "pager": {
-            "page": page,
-            "pages": pages_count,
-            "previous": _link(query, page - 1) if page > 1 else None,
-            "next": _link(query, page + 1) if page < pages_count else None,
-        },
+        "pager": Pager.at("/firms", query, page=page, total=found.total, size=FIRMS_PER_PAGE),
     }
     return render(request, "firms/search.html", context)
 
@@ -75,7 +72,3 @@ def _tier(raw: str) -> Tier | None:
         return Tier(raw)
     except ValueError:
         raise Unprocessable("tier", raw, "梯度应为 " + "、".join(TIER_LABELS.values()) + " 之一") from None
-
-
-def _link(query: dict[str, str], page: int) -> str:
-    return "/firms?" + urlencode({**query, "page": page})

@@ -13,12 +13,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.core.provenance import with_origin
 from backend.core.security import Actor
 from backend.models import Firm, FirmRevision, Role, TierState, TierStatus
+from importers import uscc as uscc_codes
 
 
 @dataclass(frozen=True)
 class FirmFilter:
     uscc_prefix: str | None = None
     name_fragment: str | None = None
+    # One search box: the name contains the text, or the credit code contains it (after folding
+    # full-width characters and case, as codes are stored).
+    text: str | None = None
     bureau_code: str | None = None
     tier: str | None = None
 
@@ -55,6 +59,13 @@ class FirmRepository:
             conditions.append(col(Firm.uscc).startswith(where.uscc_prefix, autoescape=True))
         if where.name_fragment:
             conditions.append(col(Firm.name).ilike(f"%{_escape_like(where.name_fragment)}%", escape="\\"))
+        if where.text:
+            conditions.append(
+                or_(
+                    col(Firm.name).ilike(f"%{_escape_like(where.text)}%", escape="\\"),
+                    col(Firm.uscc).contains(uscc_codes.normalize(where.text), autoescape=True),
+                )
+            )
         if where.bureau_code:
             conditions.append(col(Firm.bureau_code) == where.bureau_code)
         if where.tier:
@@ -70,31 +81,6 @@ class FirmRepository:
         self, actor: Actor, where: FirmFilter, *, offset: int, limit: int
     ) -> tuple[Sequence[Firm], int]:
         conditions = self._conditions(actor, where)
-        total = (await self.session.exec(select(func.count()).select_from(Firm).where(*conditions))).one()
-        page = (
-            select(Firm).where(*conditions).order_by(col(Firm.name), col(Firm.id)).offset(offset).limit(limit)
-        )
-        return (await self.session.exec(page)).all(), int(total)
-
-    async def search_name_or_code(
-        self,
-        actor: Actor,
-        where: FirmFilter,
-        name_fragment: str,
-        code_fragment: str,
-        *,
-        offset: int,
-        limit: int,
-    ) -> tuple[Sequence[Firm], int]:
-        """Like ``search``, narrowed to firms whose name or credit code contains the fragments."""
-        conditions = self._conditions(actor, where)
-        if name_fragment or code_fragment:
-            conditions.append(
-                or_(
-                    col(Firm.name).ilike(f"%{_escape_like(name_fragment)}%", escape="\\"),
-                    col(Firm.uscc).contains(code_fragment, autoescape=True),
-                )
-            )
         total = (await self.session.exec(select(func.count()).select_from(Firm).where(*conditions))).one()
         page = (
             select(Firm).where(*conditions).order_by(col(Firm.name), col(Firm.id)).offset(offset).limit(limit)

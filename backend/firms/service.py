@@ -8,6 +8,7 @@ not found, so a probe learns nothing about firms outside its scope.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,40 +72,11 @@ async def search(
     if where.bureau_code:
         await reference.require_bureau(session, where.bureau_code, field="bureau")
     if where.uscc_prefix:
-        where = FirmFilter(**{**where.__dict__, "uscc_prefix": uscc_codes.normalize(where.uscc_prefix)})
+        where = replace(where, uscc_prefix=uscc_codes.normalize(where.uscc_prefix))
+    if where.text is not None:
+        where = replace(where, text=where.text.strip() or None)
     repo = FirmRepository(session)
     firms, total = await repo.search(actor, where, offset=paging.offset, limit=paging.size)
-    held = await repo.held_tiers([f.id for f in firms if f.id is not None])
-    items = [
-        FirmSummary(
-            uscc=f.uscc,
-            name=f.name,
-            bureau_code=f.bureau_code,
-            district_code=f.district_code,
-            functional_zone=f.functional_zone,
-            registered_on=f.registered_on,
-            tiers=sorted((Tier(t) for t in held.get(f.id or 0, [])), key=list(Tier).index),
-        )
-        for f in firms
-    ]
-    return Page(items=items, total=total, page=paging.page, size=paging.size)
-
-
-async def search_name_or_code(
-    session: AsyncSession, actor: Actor, text: str, where: FirmFilter, paging: PageParams
-) -> Page[FirmSummary]:
-    """Firms in the actor's scope whose name or credit code contains ``text`` (one search box).
-
-    The code is matched after folding full-width characters and case, the name as typed; the other
-    filters of ``where`` apply as in ``search``. Ordered by name.
-    """
-    if where.bureau_code:
-        await reference.require_bureau(session, where.bureau_code, field="bureau")
-    fragment = text.strip()
-    repo = FirmRepository(session)
-    firms, total = await repo.search_name_or_code(
-        actor, where, fragment, uscc_codes.normalize(fragment), offset=paging.offset, limit=paging.size
-    )
     return Page(items=await _summaries(repo, firms), total=total, page=paging.page, size=paging.size)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from backend.auth.deps import ActorDep
 from backend.core.db import SessionDep
 from backend.core.deps import SettingsDep
+from backend.core.downloads import XLSX, attachment
 from backend.core.openapi import error_responses
 from backend.core.pagination import MAX_PAGE_SIZE, Page, PageParams
 from backend.imports import service as import_service
@@ -19,7 +19,6 @@ from backend.imports.uploads import read_upload
 
 router = APIRouter(prefix="/api/imports", tags=["imports"])
 ISSUES_SHOWN = 1_000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post(
@@ -74,7 +73,7 @@ async def template(
     return Response(
         content,
         media_type=XLSX,
-        headers={"Content-Disposition": _attachment("科技型企业梯度培育申报表.xlsx")},
+        headers={"Content-Disposition": attachment("科技型企业梯度培育申报表.xlsx")},
     )
 
 
@@ -110,7 +109,7 @@ async def run_issues(
 async def annotated(run_id: int, session: SessionDep, actor: ActorDep, settings: SettingsDep) -> Response:
     """The user's own workbook back: bad cells filled and commented, plus a 「错误清单」 sheet."""
     name, content = await import_service.annotated_workbook(session, actor, run_id, settings.import_limits())
-    return Response(content, media_type=XLSX, headers={"Content-Disposition": _attachment(name)})
+    return Response(content, media_type=XLSX, headers={"Content-Disposition": attachment(name)})
 
 
 @router.post(
@@ -134,8 +133,3 @@ async def _outcome(session: SessionDep, actor: ActorDep, outcome: Outcome) -> Im
         issues=[ImportIssueRead.model_validate(i) for i in issues],
         issues_total=total,
     )
-
-
-def _attachment(file_name: str) -> str:
-    """A download name that survives every browser: ASCII fallback plus RFC 5987 UTF-8."""
-    return f"attachment; filename=\"annotated.xlsx\"; filename*=UTF-8''{quote(file_name)}"

@@ -6,9 +6,7 @@ always a preview first: nothing is written until the user presses 确认导入 o
 
 from __future__ import annotations
 
-from math import ceil
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -16,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.db import SessionDep
 from backend.core.deps import SettingsDep
+from backend.core.downloads import XLSX, attachment
 from backend.core.errors import Conflict, Unprocessable
 from backend.imports import service as import_service
 from backend.imports.runs import Outcome, nothing_imported
@@ -24,6 +23,7 @@ from backend.imports.uploads import UploadTooLarge, read_upload
 from backend.models import ImportRun, Role
 from backend.reference import service as reference_service
 from backend.web.flash import redirect_with_flash
+from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import FormViewerDep, Viewer, ViewerDep
 
@@ -31,7 +31,6 @@ pages = APIRouter(include_in_schema=False)
 
 RUNS_PER_PAGE = 20
 ISSUES_PER_PAGE = 100
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The run's counts in the order a reader wants them; only those the run has are shown.
 COUNT_LABELS: tuple[tuple[str, str], ...] = (
     ("rows_read", "读取行数"),
@@ -108,7 +107,7 @@ async def template_download(session: SessionDep, viewer: ViewerDep) -> Response:
     return Response(
         content,
         media_type=XLSX,
-        headers={"Content-Disposition": _attachment("科技型企业梯度培育申报表.xlsx", "template.xlsx")},
+        headers={"Content-Disposition": attachment("科技型企业梯度培育申报表.xlsx")},
     )
 
 
@@ -132,7 +131,7 @@ async def _imports(
     context = {
         "runs": [ImportRunRead.of(r) for r in runs],
         "total": total,
-        "pager": _pager("/imports", page, total, RUNS_PER_PAGE),
+        "pager": Pager.at("/imports", {}, page=page, total=total, size=RUNS_PER_PAGE),
         "bureau_names": names,
         "own_bureau": None if picks_bureau else names.get(actor.bureau_code or "", actor.bureau_code),
         "bureaus": sorted(bureaus, key=lambda b: (b.kind != "district", b.district_code, b.code))
@@ -183,9 +182,7 @@ async def annotated_download(
     name, content = await import_service.annotated_workbook(
         session, viewer.actor, run_id, settings.import_limits()
     )
-    return Response(
-        content, media_type=XLSX, headers={"Content-Disposition": _attachment(name, "annotated.xlsx")}
-    )
+    return Response(content, media_type=XLSX, headers={"Content-Disposition": attachment(name)})
 
 
 async def _run(
@@ -217,7 +214,7 @@ async def _run(
         "issues": [_issue_row(ImportIssueRead.model_validate(i)) for i in issues],
         "issues_total": total,
         "issues_first": (page - 1) * ISSUES_PER_PAGE + 1,
-        "pager": _pager(f"/imports/{run_id}", page, total, ISSUES_PER_PAGE),
+        "pager": Pager.at(f"/imports/{run_id}", {}, page=page, total=total, size=ISSUES_PER_PAGE),
         "alert": alert,
     }
     return render(request, "imports/run.html", context, status_code=status_code)
@@ -247,18 +244,3 @@ def _column_number(letters: str | None) -> int:
             return 0
         number = number * 26 + ord(char) - ord("A") + 1
     return number
-
-
-def _pager(path: str, page: int, total: int, size: int) -> dict[str, Any]:
-    pages_count = max(1, ceil(total / size))
-    return {
-        "page": page,
-        "pages": pages_count,
-        "previous": f"{path}?page={page - 1}" if page > 1 else None,
-        "next": f"{path}?page={page + 1}" if page < pages_count else None,
-    }
-
-
-def _attachment(file_name: str, fallback: str) -> str:
-    """A download name that survives every browser: ASCII fallback plus RFC 5987 UTF-8."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}"

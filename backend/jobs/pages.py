@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -13,6 +12,7 @@ from backend.core.pagination import PageParams
 from backend.jobs import service as job_service
 from backend.jobs.schemas import STATUS_LABELS, JobRunRead
 from backend.jobs.tasks import JOB_LABELS
+from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import ViewerDep
 
@@ -44,12 +44,7 @@ async def job_runs_page(
     runs, total = await job_service.list_runs(
         session, viewer.actor, job_id=job, offset=paging.offset, limit=paging.size, idle=idle
     )
-    page_count = max(1, -(-total // PAGE_SIZE))
-
-    def href(page_no: int) -> str:
-        query = {"job": job, "idle": "true" if idle else None, "page": page_no if page_no > 1 else None}
-        return "/jobs?" + urlencode({k: v for k, v in query.items() if v is not None})
-
+    query = {"job": job, "idle": "true" if idle else None}
     context: dict[str, Any] = {
         "runs": [JobRunRead.of(r) for r in runs],
         "total": total,
@@ -59,8 +54,6 @@ async def job_runs_page(
         "status_labels": STATUS_LABELS,
         "badges": STATUS_BADGES,
         "count_labels": COUNT_LABELS,
-        "page": page,
-        "page_count": page_count,
-        "href": href,
+        "pager": Pager.at("/jobs", query, page=page, total=total, size=PAGE_SIZE),
     }
     return render(request, "jobs/runs.html", context)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
@@ -21,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.core import clock
 from backend.core.db import SessionDep
 from backend.core.errors import AppError, Conflict, Forbidden, Unprocessable
-from backend.core.pagination import MAX_PAGE_SIZE, PageParams
+from backend.core.pagination import MAX_PAGE_SIZE, Page, PageParams
 from backend.core.security import Actor
 from backend.models import TIER_LABELS, BatchState, Role, Tier, TierState
 from backend.reference import service as reference
@@ -39,6 +38,7 @@ from backend.tiers.schemas import (
     ReviewRequest,
 )
 from backend.web.flash import redirect_with_flash
+from backend.web.paging import Pager, query_string
 from backend.web.render import render
 from backend.web.session import FormViewerDep, Viewer, ViewerDep
 
@@ -82,9 +82,11 @@ class ListQuery(BaseModel):
 
     def link(self, **changes: object) -> str:
         """This view's query string with ``changes`` (empty filters and page 1 are left out)."""
-        values = {**self.model_dump(), **changes}
-        shown = {k: v for k, v in values.items() if v not in (None, "") and not (k == "page" and v == 1)}
-        return f"?{urlencode(shown)}" if shown else ""
+        return query_string({**self.model_dump(), **changes})
+
+    def pager(self, path: str, found: Page[Any]) -> Pager:
+        """The pager of ``found``, a page of this view's list at ``path``."""
+        return Pager.build(found.page, found.total, found.size, lambda n: path + self.link(page=n))
 
 
 class BatchListQuery(ListQuery):
@@ -214,7 +216,7 @@ async def batches_page(
         "listed": listed,
         "year": query.year,
         "query": query,
-        "pages": max(1, -(-listed.total // listed.size)),
+        "pager": query.pager("/batches", listed),
         "new_year": clock.today().year,
         "states": STATE_ORDER[:6],
     }
@@ -278,7 +280,7 @@ async def _batch_context(
         "totals": totals,
         "tier_rows": _tier_rows(batch),
         "members": members,
-        "pages": max(1, -(-members.total // members.size)),
+        "pager": query.pager(f"/batches/{batch_id}", members),
         "query": query,
         "bureaus": await reference.bureaus(session),
         "states": STATE_ORDER,
@@ -517,6 +519,7 @@ async def _candidates_context(session: AsyncSession, viewer: Viewer, query: Cand
         chosen = next(iter(waiting or [b for b, _ in open_batches]), None)
     members = None
     totals: dict[str, int] = {}
+    shown = CandidateQuery(batch=chosen.id if chosen else None, state=query.state, page=query.page)
     if chosen is not None:
         totals = _state_totals(chosen.counts)
         where = MemberFilter(state=query.state)
@@ -529,8 +532,8 @@ async def _candidates_context(session: AsyncSession, viewer: Viewer, query: Cand
         "batch": chosen,
         "totals": totals,
         "members": members,
-        "pages": max(1, -(-members.total // members.size)) if members else 1,
-        "query": CandidateQuery(batch=chosen.id if chosen else None, state=query.state, page=query.page),
+        "pager": shown.pager("/candidates", members) if members else None,
+        "query": shown,
         "states": STATE_ORDER[:6],
         "show_bureau": actor.role is not Role.bureau,
         "alert": None,
