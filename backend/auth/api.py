@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -24,20 +22,12 @@ async def login(
     body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenRead | JSONResponse:
     """Exchange a username and password for a bearer token (throttled after repeated failures)."""
-    ip = client_ip(request)
     try:
-        issued = await auth_service.login(
-            session,
-            body.username,
-            body.password,
-            ttl=timedelta(hours=settings.token_ttl_hours),
-            client_ip=ip,
-            throttle=auth_service.Throttle.of(settings),
+        issued = await auth_service.log_in(
+            session, settings, body.username, body.password, client_ip=client_ip(request)
         )
     except BadCredentials as refused:
-        # Answered, not raised: the request's transaction commits the counted failure.
-        await auth_service.record_failed_login(session, body.username, ip)
-        return app_error_response(refused)
+        return app_error_response(refused)  # answered, not raised: the counted failure commits
     return TokenRead(access_token=issued.token, expires_at=issued.expires_at, user=issued.user)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -76,19 +75,12 @@ async def login_submit(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     check_login_token(request, login_token)
-    ip = client_ip(request)
     try:
-        issued = await auth_service.login(
-            session,
-            username,
-            password,
-            ttl=timedelta(hours=settings.token_ttl_hours),
-            client_ip=ip,
-            throttle=auth_service.Throttle.of(settings),
+        issued = await auth_service.log_in(
+            session, settings, username, password, client_ip=client_ip(request)
         )
     except BadCredentials as refused:
         # Answered, not raised, so the request's transaction commits the counted failure.
-        await auth_service.record_failed_login(session, username, ip)
         return _login_form(
             request, settings, next_url=_safe_next(next), username=username, error=refused.detail, status=401
         )

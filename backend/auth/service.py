@@ -110,9 +110,26 @@ async def bound_firm_uscc(session: AsyncSession, actor: Actor) -> str:
     return uscc
 
 
-async def record_failed_login(session: AsyncSession, username: str, client_ip: str) -> None:
-    """Count a refused login. Callers answer without raising so this row is committed."""
-    UserRepository(session).add(LoginFailure(username=username[:60], client_ip=client_ip[:64]))
+async def log_in(
+    session: AsyncSession, settings: Settings, username: str, password: str, *, client_ip: str
+) -> IssuedToken:
+    """``login`` as the login page and the API do it: throttled, and each refusal counted.
+
+    A refused login still raises ``BadCredentials``; callers answer it without raising, so the
+    request's transaction commits the counted failure.
+    """
+    try:
+        return await login(
+            session,
+            username,
+            password,
+            ttl=timedelta(hours=settings.token_ttl_hours),
+            client_ip=client_ip,
+            throttle=Throttle.of(settings),
+        )
+    except BadCredentials:
+        UserRepository(session).add(LoginFailure(username=username[:60], client_ip=client_ip[:64]))
+        raise
 
 
 async def logout(session: AsyncSession, actor: Actor, token: str) -> None:

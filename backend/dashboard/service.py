@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.awards.schemas import STATE_LABELS
 from backend.core import clock
 from backend.core.errors import Forbidden
 from backend.core.security import Actor
@@ -34,7 +35,7 @@ UNIT_LABELS = {"count": "家", "ratio": "", "yuan": "元"}
 AWARD_STATES = (
     AwardState.computed, AwardState.district_reviewed, AwardState.approved, AwardState.exported, AwardState.paid,
 )  # fmt: skip
-AWARD_STATE_LABELS = ("已计算", "区级已审核", "已批准", "已列入拨付清单", "已拨付")
+AWARD_STATE_LABELS = tuple(STATE_LABELS[state] for state in AWARD_STATES)
 TREND_YEARS = 8
 # Bureau charts: short row labels and values, so a phone scales them down as little as possible.
 COMPACT: dict[str, Any] = {"width": 520, "label_width": 64, "value_width": 64, "minimum": 5}
@@ -263,9 +264,17 @@ def _tier_rows(bureaus: Sequence[tuple[str, str]], counts: Sequence[TierCount]) 
     return rows
 
 
+async def target_actuals(session: AsyncSession, year: int, as_of: date) -> dict[str, dict[str, int]]:
+    """metric → bureau → the registry's figure on ``as_of``, for every district-target metric the
+    registry can measure: the one definition the dashboard and the 区县目标进度 list share."""
+    repo = DashboardRepository(session)
+    return _actuals(await repo.tier_counts(year, as_of), await repo.valid_hte(as_of))
+
+
 def _actuals(counts: Sequence[TierCount], hte: dict[str, int]) -> dict[str, dict[str, int]]:
-    """metric → bureau → the registry's figure, for every metric the registry can measure."""
-    actuals: dict[str, dict[str, int]] = defaultdict(dict)
+    """metric → bureau → the registry's figure, for every metric the registry can measure (an
+    empty mapping, not a missing one, when no bureau has any)."""
+    actuals: dict[str, dict[str, int]] = {metric: {} for metric in METRIC_LABELS}
     for c in counts:
         actuals[f"{c.tier}_new"][c.bureau_code] = c.new
         actuals[f"{c.tier}_cumulative"][c.bureau_code] = c.cumulative

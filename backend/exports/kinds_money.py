@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import cache
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,10 +20,9 @@ from backend.exports.lists import (
 from backend.exports.params import ListParams
 from backend.exports.repository import AwardFilter, ExportRepository, RecordCursor, Rows
 from backend.models import AwardState
-from backend.rulesets.service import program_title, registry
+from backend.rulesets.service import criterion_tree, program_title
 from exports.columns import Column
 from exports.diff import SnapshotRow
-from rules.errors import RuleError
 from rules.ruleset import CompiledCriterion
 
 DISBURSEMENT_COLUMNS = (
@@ -186,17 +184,3 @@ def _deciding(node: CompiledCriterion, criteria: dict[str, str], verdict: str) -
         return
     for child in node.children:
         yield from _deciding(child, criteria, verdict)
-
-
-@cache
-def criterion_tree(program: str, version: str) -> CompiledCriterion | None:
-    try:
-        return registry().get(program, version).root
-    except RuleError:
-        return None
-
-
-def criterion_labels(program: str, version: str) -> dict[str, str]:
-    """Every criterion id → label, in the rule set's order ({} when the version is not loaded)."""
-    root = criterion_tree(program, version)
-    return {node.id: node.label for node in root.walk()} if root is not None else {}

@@ -17,11 +17,12 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
+from backend.dashboard import service as dashboard_service
 from backend.exports.kinds_tiers import tier_label
 from backend.exports.lists import BuiltList, Row, no_column, numbered
 from backend.exports.params import ListParams
 from backend.exports.repository import ExportRepository, Rows
-from backend.models import CertificateKind, Tier
+from backend.models import CertificateKind
 from exports.columns import Column
 from exports.diff import SnapshotRow
 
@@ -62,13 +63,8 @@ async def targets(session: AsyncSession, params: ListParams) -> BuiltList:
     assert params.year is not None
     year, repo = params.year, ExportRepository(session)
     cutoff = min(clock.today(), date(year, 12, 31))
-    start = date(year, 1, 1)
-    actuals = {
-        "hte_total": await repo.valid_certificates_by_bureau(CertificateKind.hte.value, cutoff),
-        "seedling_new": await repo.admitted_by_bureau(Tier.seedling.value, since=start, until=cutoff),
-        "gazelle_new": await repo.admitted_by_bureau(Tier.gazelle.value, since=start, until=cutoff),
-        "leader_cumulative": await repo.admitted_by_bureau(Tier.leader.value, since=None, until=cutoff),
-    }
+    # The same figures the dashboard draws against these targets.
+    actuals = await dashboard_service.target_actuals(session, year, cutoff)
     rows = await repo.targets(year=year, bureau=params.bureau)
     lines = [_target_row(r, actuals) for r in rows]
     return BuiltList(

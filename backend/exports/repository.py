@@ -214,30 +214,6 @@ class ExportRepository:
              ORDER BY t.bureau_code, t.metric"""
         return await self._all(sql, params)
 
-    async def valid_certificates_by_bureau(self, kind: str, on: date) -> dict[str, int]:
-        """Firms per bureau holding an active certificate of ``kind`` valid on ``on``."""
-        sql = """
-            SELECT f.bureau_code, count(DISTINCT c.firm_id)
-              FROM certificate c JOIN firm f ON f.id = c.firm_id
-             WHERE c.kind = :kind AND c.status = 'active' AND c.issued_on <= :on
-               AND (c.expires_on IS NULL OR c.expires_on >= :on)
-             GROUP BY f.bureau_code"""
-        return {code: int(n) for code, n in await self._all(sql, {"kind": kind, "on": on})}
-
-    async def admitted_by_bureau(self, tier: str, *, since: date | None, until: date) -> dict[str, int]:
-        """Firms per bureau admitted to ``tier`` (announced between ``since`` and ``until``)."""
-        clauses = ["ts.tier = :tier", "ts.state = 'admitted'", "ts.valid_from <= :until"]
-        params: dict[str, Any] = {"tier": tier, "until": until}
-        if since is not None:
-            clauses.append("ts.valid_from >= :since")
-            params["since"] = since
-        sql = f"""
-            SELECT f.bureau_code, count(DISTINCT ts.firm_id)
-              FROM tier_status ts JOIN firm f ON f.id = ts.firm_id
-             WHERE {_where(clauses)}
-             GROUP BY f.bureau_code"""
-        return {code: int(n) for code, n in await self._all(sql, params)}
-
     # -- 提醒 -------------------------------------------------------------------------------
 
     async def expiring_certificates(self, *, kind: str, start: date, end: date, bureau: str | None) -> Rows:

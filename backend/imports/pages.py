@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from openpyxl.utils import column_index_from_string  # type: ignore[import-untyped, unused-ignore]
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.db import SessionDep
@@ -238,9 +239,7 @@ def _issue_row(issue: ImportIssueRead) -> dict[str, Any]:
 
 def _column_number(letters: str | None) -> int:
     """A column's position (A 1, Z 26, AA 27) so the table sorts AA after Z; 0 for none."""
-    number = 0
-    for char in (letters or "").upper():
-        if not "A" <= char <= "Z":
-            return 0
-        number = number * 26 + ord(char) - ord("A") + 1
-    return number
+    try:
+        return column_index_from_string(letters.strip().upper()) if letters else 0
+    except ValueError:
+        return 0

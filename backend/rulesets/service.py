@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,17 +93,23 @@ def provisional_of(ruleset: RuleSet) -> list[Any]:
     return provisional_params(ruleset, ruleset.params_on(clock.today()))
 
 
+@cache
+def criterion_tree(program: str, version: str) -> CompiledCriterion | None:
+    """The compiled criteria of a loaded version (None when it is not loaded)."""
+    try:
+        return registry().get(program, version).root
+    except RuleError:
+        return None
+
+
 def criterion_labels(program: str, *versions: str) -> dict[str, str]:
-    """Criterion id → label over the given versions of ``program`` (a later version's label wins)."""
+    """Criterion id → label over the given versions of ``program``, in rule-set order (a later
+    version's label wins; {} for versions not loaded)."""
     labels: dict[str, str] = {}
-
-    def walk(node: CriterionDetail) -> None:
-        labels[node.id] = node.label
-        for child in node.children:
-            walk(child)
-
     for version in versions:
-        walk(ruleset_detail(program, version).criteria)
+        root = criterion_tree(program, version)
+        if root is not None:
+            labels |= {node.id: node.label for node in root.walk()}
     return labels
 
 

@@ -203,12 +203,11 @@ async def batches_page(
 ) -> Response:
     """Every batch, newest first, with its members per state, and the form to open a new one."""
     tier_service.require_city(viewer.actor, "管理入库批次")
-    listed = await tier_service.list_batches(
+    listed = await tier_service.list_batch_details(
         session, viewer.actor, query.year, PageParams(page=query.page, size=BATCHES_PER_PAGE)
     )
     rows = []
-    for batch in listed.items:
-        detail = await tier_service.batch_detail(session, viewer.actor, batch.id)
+    for detail in listed.items:
         totals = _state_totals(detail.counts)
         rows.append({"batch": detail, "totals": totals, "members": sum(totals.values())})
     context = {
@@ -499,12 +498,8 @@ async def candidates_page(
 
 
 async def _open_batches(session: AsyncSession, actor: Actor) -> list[BatchDetailRead]:
-    listed = await tier_service.list_batches(session, actor, None, PageParams(size=MAX_PAGE_SIZE))
-    return [
-        await tier_service.batch_detail(session, actor, b.id)
-        for b in listed.items
-        if b.state == BatchState.open
-    ]
+    listed = await tier_service.list_batch_details(session, actor, None, PageParams(size=MAX_PAGE_SIZE))
+    return [b for b in listed.items if b.state == BatchState.open]
 
 
 async def _candidates_context(session: AsyncSession, viewer: Viewer, query: CandidateQuery) -> dict[str, Any]:

@@ -94,14 +94,18 @@ class TierRepository:
         )
         return (await self.session.exec(page)).all(), int(total)
 
-    async def counts(self, actor: Actor, batch_id: int) -> Sequence[tuple[str, str, int]]:
+    async def counts(self, actor: Actor, batch_ids: Sequence[int]) -> Sequence[tuple[int, str, str, int]]:
+        """(batch id, tier, state, members) of the given batches, in one query."""
+        if not batch_ids:
+            return []
         statement = (
-            select(TierStatus.tier, TierStatus.state, func.count())
+            select(TierStatus.batch_id, TierStatus.tier, TierStatus.state, func.count())
             .join(Firm, col(Firm.id) == col(TierStatus.firm_id))
-            .where(TierStatus.batch_id == batch_id, *scope_conditions(actor))
-            .group_by(col(TierStatus.tier), col(TierStatus.state))
+            .where(col(TierStatus.batch_id).in_(list(batch_ids)), *scope_conditions(actor))
+            .group_by(col(TierStatus.batch_id), col(TierStatus.tier), col(TierStatus.state))
         )
-        return [(tier, state, int(n)) for tier, state, n in (await self.session.exec(statement)).all()]
+        rows = (await self.session.exec(statement)).all()
+        return [(int(batch or 0), tier, state, int(n)) for batch, tier, state, n in rows]
 
     # -- status rows ----------------------------------------------------------------------
 

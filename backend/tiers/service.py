@@ -212,10 +212,25 @@ async def batch_detail(session: AsyncSession, actor: Actor, batch_id: int) -> Ba
     """The batch with its member counts per tier and state (within the actor's scope)."""
     repo = TierRepository(session)
     batch = await get_batch(repo, batch_id)
-    counts: dict[str, dict[str, int]] = {}
-    for tier, state, n in await repo.counts(actor, batch_id):
-        counts.setdefault(tier, {})[state] = n
-    return BatchDetailRead(**batch_read(batch).model_dump(), counts=counts)
+    return (await _with_counts(repo, actor, [batch_read(batch)]))[0]
+
+
+async def list_batch_details(
+    session: AsyncSession, actor: Actor, year: int | None, paging: PageParams
+) -> Page[BatchDetailRead]:
+    """``list_batches`` with each batch's member counts (one query for the whole page)."""
+    listed = await list_batches(session, actor, year, paging)
+    items = await _with_counts(TierRepository(session), actor, listed.items)
+    return Page(items=items, total=listed.total, page=listed.page, size=listed.size)
+
+
+async def _with_counts(
+    repo: TierRepository, actor: Actor, batches: Sequence[BatchRead]
+) -> list[BatchDetailRead]:
+    counts: dict[int, dict[str, dict[str, int]]] = {b.id: {} for b in batches}
+    for batch_id, tier, state, n in await repo.counts(actor, [b.id for b in batches]):
+        counts[batch_id].setdefault(tier, {})[state] = n
+    return [BatchDetailRead(**b.model_dump(), counts=counts[b.id]) for b in batches]
 
 
 async def member_page(

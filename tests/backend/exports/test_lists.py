@@ -11,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
 from backend.evaluations import service as evaluation_service
-from backend.exports.kinds_money import criterion_labels
 from backend.exports.params import ListParams
 from backend.models import (
     Certificate,
@@ -21,6 +20,7 @@ from backend.models import (
     TierStatus,
     TierTransition,
 )
+from backend.rulesets.service import criterion_labels
 from tests.backend.exports.helpers import export
 from tests.factories.evaluations import seedling_firm
 from tests.factories.firms import OPERATOR, make_firm
