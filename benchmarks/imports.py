@@ -374,7 +374,7 @@ async def _floor_tables(workbook: Path, url: str, rows: int) -> dict[str, Any]:
     """fastexcel → Arrow → records of tidu's four tables, ids numbered here; COPY each in one transaction."""
     import asyncpg
 
-    from backend.imports.service import FIRM_COLUMNS, FIRM_REVISION_COLUMNS, REVISION_COLUMNS
+    from backend.imports.service import FILING_COLUMNS, FIRM_COLUMNS, FIRM_REVISION_COLUMNS, REVISION_COLUMNS
 
     connection = await asyncpg.connect(_driver_url(url, "postgresql"))
     try:
@@ -399,9 +399,6 @@ async def _floor_tables(workbook: Path, url: str, rows: int) -> dict[str, Any]:
         raise SystemExit(f"the floor into tidu's tables stored {stored} rows, not {rows}")
     return {"seconds": round(done - started, 3), "read_seconds": round(read - started, 3),
             "write_seconds": round(done - read, 3)}  # fmt: skip
-
-
-FILING_COLUMNS = ("id", "firm_id", "fiscal_year", "current_revision_no", "created_at", "updated_at")
 
 
 def registry_records(table: Any, run_id: int) -> dict[str, list[tuple[Any, ...]]]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
@@ -23,7 +25,7 @@ from backend.core import clock
 from backend.core.errors import Conflict, Forbidden, Unprocessable
 from backend.core.security import Actor
 from backend.imports import registers
-from backend.imports.plan import BureauInfo, Plan, plan_filings
+from backend.imports.plan import BureauInfo, NewRevision, Plan, plan_filings
 from backend.imports.repository import FIGURES, ImportRepository
 from backend.imports.runs import (
     ImportNotFound,
@@ -51,6 +53,7 @@ FIRM_COLUMNS = ("id", "uscc", "uscc_status", "name", "bureau_code", "district_co
 FIRM_REVISION_COLUMNS = ("firm_id", "revision_no", "name", "legal_form", "bureau_code", "district_code",
                          "functional_zone", "registered_on", "tech_field", "source", "import_run_id", "source_sheet",
                          "source_row", "created_by_id", "created_at")  # fmt: skip
+FILING_COLUMNS = ("id", "firm_id", "fiscal_year", "current_revision_no", "created_at", "updated_at")
 REVISION_COLUMNS = ("filing_id", "revision_no", *FIGURES, "source", "import_run_id", "source_sheet", "source_row",
                     "created_by_id", "created_at")  # fmt: skip
 
@@ -287,22 +290,83 @@ async def _apply(
             strict=True,
         )
     )
-    await repo.copy("firm", FIRM_COLUMNS, [
-        (ids[f.uscc], f.uscc, accepted_status(f.uscc).value, f.identity["name"], info.code, info.district_code,
-         f.identity.get("zone"), f.identity["registered_on"], 1, now, now)
-        for f in plan.new_firms
+    renamed = await _rename(repo, plan, origin, actor, now) if plan.renames else []
+    new_filings = [r for r in plan.revisions if r.filing_id is None]
+    filing_ids = await repo.allocate_ids("filing", len(new_filings))
+    records = _Records(plan, info, ids, origin, actor.user_id, now)
+    await _copy_in_order(repo, [
+        ("firm", FIRM_COLUMNS, records.firms),
+        ("firm_revision", FIRM_REVISION_COLUMNS, lambda: records.firm_revisions(renamed)),
+        ("filing", FILING_COLUMNS, lambda: records.filings(new_filings, filing_ids)),
+        ("filing_revision", REVISION_COLUMNS, lambda: records.filing_revisions(new_filings, filing_ids)),
     ])  # fmt: skip
-    firm_revisions = [
-        (ids[f.uscc], 1, f.identity["name"], None, info.code, info.district_code, f.identity.get("zone"),
-         f.identity["registered_on"], None, *origin, f.row, actor.user_id, now)
-        for f in plan.new_firms
-    ]  # fmt: skip
-    if plan.renames:
-        firm_revisions += await _rename(repo, plan, origin, actor, now)
-    await repo.copy("firm_revision", FIRM_REVISION_COLUMNS, firm_revisions)
-    await _apply_filings(repo, plan, ids, origin, actor, now)
+    moved = [r for r in plan.revisions if r.filing_id is not None]
+    if moved:
+        await repo.advance_filings(
+            [r.filing_id for r in moved if r.filing_id], [r.revision_no for r in moved], now
+        )
     run.status, run.committed_at = "committed", now
     await audit.record(session, actor, "import.commit", "import_run", run.id, after=audited(run))
+
+
+async def _copy_in_order(
+    repo: ImportRepository, tables: list[tuple[str, Sequence[str], Callable[[], list[tuple[Any, ...]]]]]
+) -> None:
+    """COPY each table's records in order; the next table's are built meanwhile, beside the server's work.
+
+    The server checks keys and fills indexes of one table while a worker thread builds the tuples of
+    the next, so the two CPUs of a small machine overlap instead of taking turns.
+    """
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-records") as builder:
+        pending = [(table, columns, loop.run_in_executor(builder, build)) for table, columns, build in tables]
+        for table, columns, records in pending:
+            await repo.copy(table, columns, await records)
+
+
+@dataclass(frozen=True)
+class _Records:
+    """The rows a plan adds, as tuples in the column order of each table's COPY."""
+
+    plan: Plan
+    info: BureauInfo
+    ids: dict[str, int]  # credit code -> firm id, new firms included
+    origin: tuple[str, int, str]  # source, import run, sheet
+    user_id: int | None
+    now: datetime
+
+    def firms(self) -> list[tuple[Any, ...]]:
+        info, now = self.info, self.now
+        return [
+            (self.ids[f.uscc], f.uscc, accepted_status(f.uscc).value, f.identity["name"], info.code,
+             info.district_code, f.identity.get("zone"), f.identity["registered_on"], 1, now, now)
+            for f in self.plan.new_firms
+        ]  # fmt: skip
+
+    def firm_revisions(self, renamed: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        info, origin = self.info, self.origin
+        return [
+            (self.ids[f.uscc], 1, f.identity["name"], None, info.code, info.district_code, f.identity.get("zone"),
+             f.identity["registered_on"], None, *origin, f.row, self.user_id, self.now)
+            for f in self.plan.new_firms
+        ] + renamed  # fmt: skip
+
+    def filings(self, new: list[NewRevision], filing_ids: list[int]) -> list[tuple[Any, ...]]:
+        """New filings start at revision 1."""
+        now = self.now
+        return [
+            (i, self.ids[r.uscc], r.fiscal_year, 1, now, now) for i, r in zip(filing_ids, new, strict=True)
+        ]
+
+    def filing_revisions(self, new: list[NewRevision], filing_ids: list[int]) -> list[tuple[Any, ...]]:
+        """Existing filings get their next revision; ``advance_filings`` then moves them to it."""
+        filing_of = {id(r): i for i, r in zip(filing_ids, new, strict=True)}
+        origin, user_id, now = self.origin, self.user_id, self.now
+        return [
+            (revision.filing_id or filing_of[id(revision)], revision.revision_no,
+             *map(revision.figures.get, FIGURES), *origin, revision.row, user_id, now)
+            for revision in self.plan.revisions
+        ]  # fmt: skip
 
 
 async def _rename(
@@ -319,30 +383,3 @@ async def _rename(
          firm.functional_zone, firm.registered_on, firm.tech_field, *origin, rows[firm.uscc].row, actor.user_id, now)
         for firm in renamed.itertuples(index=False)
     ]  # fmt: skip
-
-
-async def _apply_filings(
-    repo: ImportRepository,
-    plan: Plan,
-    ids: dict[str, int],
-    origin: tuple[str, int, str],
-    actor: Actor,
-    now: datetime,
-) -> None:
-    """New filings start at revision 1; existing ones move their current revision to the new one."""
-    new = [r for r in plan.revisions if r.filing_id is None]
-    new_ids = await repo.allocate_ids("filing", len(new))
-    await repo.copy("filing", ("id", "firm_id", "fiscal_year", "current_revision_no", "created_at", "updated_at"),
-                    [(i, ids[r.uscc], r.fiscal_year, 1, now, now) for i, r in zip(new_ids, new, strict=True)])  # fmt: skip
-    filing_of = {id(r): i for i, r in zip(new_ids, new, strict=True)}
-    rows = [
-        (revision.filing_id or filing_of[id(revision)], revision.revision_no,
-         *map(revision.figures.get, FIGURES), *origin, revision.row, actor.user_id, now)
-        for revision in plan.revisions
-    ]  # fmt: skip
-    await repo.copy("filing_revision", REVISION_COLUMNS, rows)
-    moved = [r for r in plan.revisions if r.filing_id is not None]
-    if moved:
-        await repo.advance_filings(
-            [r.filing_id for r in moved if r.filing_id], [r.revision_no for r in moved], now
-        )

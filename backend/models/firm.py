@@ -12,13 +12,17 @@ from backend.models.provenance import Provenance
 
 
 class FirmIdentity(SQLModel):
-    """The fields a firm's revisions record; the firm row holds the current values."""
+    """The fields a firm's revisions record; the firm row holds the current values.
+
+    A revision keeps the codes as they were when it was written (history), so only the firm row,
+    the current state, has foreign keys to the reference tables; those rows cannot be deleted.
+    """
 
     name: str = Field(max_length=200)
     legal_form: str | None = Field(default=None, max_length=40)  # 有限责任公司 …
-    bureau_code: str = Field(foreign_key="bureau.code", max_length=16)
-    district_code: str = Field(foreign_key="district.code", max_length=6)
-    functional_zone: str | None = Field(default=None, foreign_key="functional_zone.code", max_length=16)
+    bureau_code: str = Field(max_length=16)
+    district_code: str = Field(max_length=6)
+    functional_zone: str | None = Field(default=None, max_length=16)
     registered_on: date
     tech_field: str | None = Field(default=None, max_length=40)  # one of the 8 高企 fields
 
@@ -28,6 +32,9 @@ class Firm(FirmIdentity, table=True):
     __table_args__ = (Index("ix_firm_bureau_code", "bureau_code"),)
 
     id: int | None = bigint_pk()
+    bureau_code: str = Field(foreign_key="bureau.code", max_length=16)
+    district_code: str = Field(foreign_key="district.code", max_length=6)
+    functional_zone: str | None = Field(default=None, foreign_key="functional_zone.code", max_length=16)
     uscc: str = Field(max_length=18, unique=True)  # 统一社会信用代码, checked by importers.uscc
     uscc_status: str = Field(max_length=16)  # valid | pilot_exception (legal, fails the check)
     revision_no: int = 1

@@ -107,3 +107,27 @@ async def test_history_tables_refuse_rewrites(session: AsyncSession, table: str,
     with pytest.raises(DBAPIError, match="append-only"):
         await connection.execute(text(sql))
     await nested.rollback()
+
+
+@pytest.mark.parametrize("table", ["import_run", "user", "bureau", "district", "functional_zone"])
+@pytest.mark.parametrize("statement", ['DELETE FROM "{table}"', 'TRUNCATE "{table}" CASCADE'])
+async def test_rows_history_names_are_never_deleted(
+    session: AsyncSession, table: str, statement: str
+) -> None:
+    """Revisions name their import run, author and codes without a key checked per row: those rows must stay."""
+    firm = await make_firm(session)
+    await make_filing(session, firm)
+    connection = await session.connection()
+    if table in ("import_run", "user"):
+        await connection.execute(
+            text("INSERT INTO \"user\" (username, display_name, password_hash, role, is_active, created_at) "
+                 "VALUES ('keeper', '保管员', 'x', 'city', true, now())")
+            if table == "user"
+            else text("INSERT INTO import_run (kind, file_name, sha256, status, source, actor_label, file_size, "
+                      "counts, duration_ms, created_at) VALUES ('filings', 'a.xlsx', '', 'dry_run', 'upload', "
+                      "'测试', 0, '{}', 0, now())")
+        )  # fmt: skip
+    nested = await connection.begin_nested()
+    with pytest.raises(DBAPIError, match="never deleted"):
+        await connection.execute(text(statement.format(table=table)))
+    await nested.rollback()
