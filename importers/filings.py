@@ -30,6 +30,7 @@ from importers.table import (
     TableKind,
     column_infos,
     convert_cells,
+    convert_codes,
     flag_duplicates,
     flag_formulas,
     match_letter,
@@ -100,7 +101,7 @@ class Reference:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class FirmRow:
     """A firm as a row names it: only the identity fields the file has and the cell fills."""
 
@@ -109,7 +110,7 @@ class FirmRow:
     identity: dict[str, Any]  # name, bureau, district, zone, registered_on
 
 
-@dataclass
+@dataclass(slots=True)
 class FilingRow:
     """One firm's figures for one fiscal year. Only filled cells: an empty cell changes nothing."""
 
@@ -202,6 +203,8 @@ def _convert(match: HeaderMatch, values: list[Any], reference: Reference) -> Con
     assert spec is not None
     if spec.type in ("money", "count"):
         return _numeric(values, spec, match.unit)
+    if spec.type == "uscc":
+        return convert_codes(values)
     return convert_cells(values, _scalar_converter(spec, reference), repetitive=spec.type in REPETITIVE_TYPES)
 
 
@@ -297,11 +300,7 @@ def _assemble(
             strict=False,
         )
     ):
-        identity = {
-            name: value
-            for name, value in zip(identity_names, identity_cells, strict=True)
-            if value is not None
-        }
+        identity = _filled_only(identity_names, identity_cells)
         code = identity.pop("uscc", None)
         if code is None:
             continue  # its error is already recorded
@@ -310,11 +309,7 @@ def _assemble(
         # A 会计年度 column left blank in this row: the year given at import, never a guess from headers.
         default_year = row_year or fiscal_year or (latest if year_col is None else None)
         if one_year and default_year is not None:
-            figures = {
-                name: value
-                for name, value in zip(figure_names, figure_cells, strict=True)
-                if value is not None
-            }
+            figures = _filled_only(figure_names, figure_cells)
             if figures:
                 result.rows.append(FilingRow(excel_row, default_year, code, figures))
             continue
@@ -322,6 +317,13 @@ def _assemble(
         cells = _RowCells(i, excel_row, code, default_year, year_unreadable)
         _filing_rows(result, grid, figure_cols, converted, cells, letters)
     _check_rows(result, letters)
+
+
+def _filled_only(names: list[str], values: tuple[Any, ...]) -> dict[str, Any]:
+    """Name → value of the cells filled (a row with every cell filled is zipped in C, the usual case)."""
+    if None not in values:
+        return dict(zip(names, values, strict=True))
+    return {name: value for name, value in zip(names, values, strict=True) if value is not None}
 
 
 def _row_cells(
@@ -401,9 +403,10 @@ def _check_rows(result: ImportResult, letters: _Letters) -> None:
             result.issues.append(Issue("error", result.sheet, row.row, letters.of("rd_domestic_yuan", row.fiscal_year),
                                        "境内研发费用", str(domestic), "境内研发费用不能超过研发费用总额",
                                        "rd_domestic_yuan"))  # fmt: skip
+    today = date.today()  # noqa: DTZ011 - a calendar date
     for firm in result.firms:
         registered = firm.identity.get("registered_on")
-        if isinstance(registered, date) and registered > date.today():  # noqa: DTZ011 - a calendar date
+        if isinstance(registered, date) and registered > today:
             result.issues.append(Issue("error", result.sheet, firm.row, letters.of("registered_on"), "注册日期",
                                        registered.isoformat(), "注册日期不能晚于今天", "registered_on"))  # fmt: skip
         uscc_warning(result, firm.row, letters.of("uscc"), "统一社会信用代码", firm.uscc)

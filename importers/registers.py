@@ -30,6 +30,7 @@ from importers.table import (
     TableKind,
     column_infos,
     convert_cells,
+    convert_codes,
     flag_duplicates,
     flag_formulas,
     match_letter,
@@ -38,7 +39,6 @@ from importers.table import (
     report_problems,
     require_columns,
     scalar_converter,
-    to_uscc,
     uscc_warning,
     warn_unmapped,
 )
@@ -232,7 +232,9 @@ def _read(
     body = read_body(result, grid, header, table, limits)
     mapped = [(m, m.spec) for m in header.mapped() if m.spec]
     converted = {
-        m.column: convert_cells(
+        m.column: convert_codes(body.cells[m.column], MISSING_USCC[kind])
+        if spec.type == "uscc"
+        else convert_cells(
             body.cells[m.column], _converter(spec, kind), repetitive=spec.type in REPETITIVE_TYPES
         )
         for m, spec in mapped
@@ -275,8 +277,6 @@ def _converter(spec: ColumnSpec, kind: RegisterKind) -> Converter:
         return lambda raw: _ip_status(raw, spec.choices)
     if spec.type == "status":
         return _registration_status
-    if spec.type == "uscc":
-        return lambda raw: to_uscc(raw, MISSING_USCC[kind])
     if spec.type == "text":
         return _limited_text
     return scalar_converter(spec)

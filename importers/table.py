@@ -9,6 +9,7 @@ Chinese, what to do.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -237,10 +238,12 @@ def read_body(sink: IssueSink, grid: Grid, header: Header, kind: TableKind, limi
 
 def _columns_of(rows: list[Sequence[Any]], width: int) -> list[list[Any]]:
     """The rows' first ``width`` cells, column by column (short rows padded with None)."""
-    if any(len(row) < width for row in rows):
+    if rows and min(map(len, rows)) < width:
         rows = [row if len(row) >= width else [*row, *([None] * (width - len(row)))] for row in rows]
     if not rows:
         return [[] for _ in range(width)]
+    if min(map(len, rows)) == max(map(len, rows)):  # the usual sheet: rows as wide as its used range
+        return [list(column) for column in itertools.islice(zip(*rows, strict=True), width)]
     return [list(column) for column in zip(*(row[:width] for row in rows), strict=True)][:width]
 
 
@@ -288,11 +291,18 @@ def cell_at(cells: Sequence[Any], column: int) -> Any:
     return cells[column] if column < len(cells) else None
 
 
+# Columns pandas finds to hold no text at all: nothing in them can be too long.
+NO_TEXT = frozenset({"empty", "floating", "integer", "mixed-integer-float", "boolean", "datetime", "date",
+                     "time", "decimal"})  # fmt: skip
+
+
 def too_long(
     sink: IssueSink, values: list[Any], rows: list[int], grid: Grid, match: HeaderMatch, limits: Limits
 ) -> None:
     """An error on each cell longer than Excel allows; the cell is then read as empty."""
     limit = limits.max_cell_chars
+    if pd.api.types.infer_dtype(values, skipna=True) in NO_TEXT:
+        return  # checked in C, not cell by cell
     for i in [i for i, value in enumerate(values) if value.__class__ is str and len(value) > limit]:
         text = values[i]
         message = f"单元格内容过长（{len(text)} 个字符，上限 {limit} 个）"
@@ -387,6 +397,19 @@ def to_uscc(raw: Any, missing: str = "缺少统一社会信用代码") -> tuple[
     if not check.accepted:
         return None, f"统一社会信用代码“{text}”无效：" + "；".join(check.problems)
     return check.code, None
+
+
+def convert_codes(values: list[Any], missing: str = "缺少统一社会信用代码") -> Converted:
+    """A column of credit codes: valid codes kept as they are (checked in bulk), the rest one by one."""
+    fine = uscc_codes.already_valid(values)
+    out: list[Any] = list(values)
+    problems: dict[int, str] = {}
+    for i in np.flatnonzero(~fine):
+        code, problem = to_uscc(values[i], missing)
+        out[i] = code
+        if problem:
+            problems[int(i)] = problem
+    return out, problems
 
 
 def report_problems(

@@ -10,8 +10,12 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+import numpy as np
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))  # 1, 3, 9, 27, 19, 26, 16, 17, 20, 29 …
@@ -56,6 +60,45 @@ def check_char(first17: str) -> str:
     """The GB 32100 check character for the first 17 characters (all in ALPHABET)."""
     remainder = 31 - sum(map(operator.mul, map(VALUES.__getitem__, first17), WEIGHTS)) % 31
     return ALPHABET[0 if remainder == 31 else remainder]
+
+
+def _byte_values() -> np.ndarray:
+    """Each byte's value in ALPHABET; 255 where the byte is no character of a code."""
+    table = np.full(256, 255, dtype=np.uint8)
+    for value, char in enumerate(ALPHABET):
+        table[ord(char)] = value
+    return table
+
+
+BYTE_VALUES = _byte_values()
+DEPARTMENT_BYTES = np.frombuffer("".join(sorted(DEPARTMENT_CODES)).encode(), dtype=np.uint8)
+
+
+def already_valid(raws: Sequence[Any]) -> np.ndarray:
+    """Per cell: True where it holds a valid code exactly as ``validate`` would return it.
+
+    A column of 100,000 codes checked with numpy in milliseconds instead of one call per cell; a
+    False only means "not certainly": the cell goes through ``validate``, which names its problems.
+    """
+    ok = np.zeros(len(raws), dtype=bool)
+    # Upper-case ASCII of the right length (anything else needs normalising or is wrong).
+    candidates = [
+        i for i, raw in enumerate(raws) if raw.__class__ is str and len(raw) == LENGTH and raw.isascii()
+    ]
+    if not candidates:
+        return ok
+    blob = "".join([raws[i] for i in candidates]).encode("ascii")
+    values = BYTE_VALUES[np.frombuffer(blob, dtype=np.uint8)].reshape(-1, LENGTH)
+    codes = np.frombuffer(blob, dtype=np.uint8).reshape(-1, LENGTH)
+    well_formed = (
+        (values != 255).all(axis=1)
+        & np.isin(codes[:, 0], DEPARTMENT_BYTES)
+        & (values[:, 2:8] < 10).all(axis=1)
+    )
+    remainder = 31 - (values[:, :17].astype(np.int64) @ np.array(WEIGHTS, dtype=np.int64)) % 31
+    expected = np.where(remainder == 31, 0, remainder)
+    ok[np.array(candidates)] = well_formed & (expected == values[:, 17])
+    return ok
 
 
 def accepted_status(code: str) -> UsccStatus:

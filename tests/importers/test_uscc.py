@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from importers.uscc import (
     ALPHABET,
     UsccStatus,
+    already_valid,
     check_char,
     is_enterprise,
     normalize,
@@ -97,3 +98,26 @@ def test_generated_codes_pass_and_any_single_substitution_fails(district: str, b
             if replacement != code[position]:
                 changed = code[:position] + replacement + code[position + 1 :]
                 assert validate(changed).status is UsccStatus.invalid
+
+
+@given(
+    cells=st.lists(
+        st.one_of(
+            st.builds(lambda b: f"91120118{b[:9]}" + check_char(f"91120118{b[:9]}"), body),  # valid
+            st.text(alphabet=ALPHABET + "IOSVZaz ９１", min_size=16, max_size=19),  # mostly wrong
+            st.sampled_from([row["code"] for row in SAMPLES]),
+            st.floats(allow_nan=False) | st.none(),
+        ),
+        max_size=40,
+    )
+)
+def test_the_bulk_check_accepts_only_codes_validate_accepts_unchanged(cells: list[object]) -> None:
+    """A column is checked in bulk first: nothing it lets through may be a code ``validate`` rejects or rewrites."""
+    bulk = already_valid(cells)
+    for cell, fine in zip(cells, bulk, strict=True):
+        if fine:
+            assert isinstance(cell, str)
+            check = validate(cell)
+            assert check.status is UsccStatus.valid and check.code == cell
+        elif isinstance(cell, str) and validate(cell).status is UsccStatus.valid and validate(cell).code == cell:
+            pytest.fail(f"{cell!r} is valid as written but the bulk check sent it one by one")
