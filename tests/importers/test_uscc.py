@@ -118,6 +118,10 @@ def test_the_bulk_check_accepts_only_codes_validate_accepts_unchanged(cells: lis
         if fine:
             assert isinstance(cell, str)
             check = validate(cell)
-            assert check.status is UsccStatus.valid and check.code == cell
-        elif isinstance(cell, str) and validate(cell).status is UsccStatus.valid and validate(cell).code == cell:
+            assert check.status is UsccStatus.valid
+            assert check.code == cell
+        elif isinstance(cell, str) and (validate(cell).status, validate(cell).code) == (
+            UsccStatus.valid,
+            cell,
+        ):
             pytest.fail(f"{cell!r} is valid as written but the bulk check sent it one by one")
