@@ -50,7 +50,7 @@ FISCAL_YEAR = 2024
 BUREAU = "jinghai"
 AREA_CODE = "120118"  # 静海区: the bureau the rows are imported for
 SHEET = "申报表"
-PATHS = ("tidu", "naive", "floor", "floor_records", "floor_tables")
+PATHS = ("tidu", "naive", "floor", "floor_records", "floor_tables", "reader")
 
 
 @dataclass(frozen=True)
@@ -329,6 +329,18 @@ def run_naive(workbook: Path, url: str, rows: int) -> dict[str, Any]:
             "write_seconds": round(done - read, 3)}  # fmt: skip
 
 
+def run_reader(workbook: Path, url: str, rows: int) -> dict[str, Any]:
+    """tidu's reader alone (calamine, every cell as a Python value): the memory any tidu import needs first."""
+    from importers.workbook import read_workbook
+
+    started = time.perf_counter()
+    book = read_workbook(workbook.read_bytes())
+    done = time.perf_counter()
+    if len(book.sheets[0].rows) != rows + 1:
+        raise SystemExit(f"the reader read {len(book.sheets[0].rows)} rows, not {rows + 1}")
+    return {"seconds": round(done - started, 3)}
+
+
 def run_floor(workbook: Path, url: str, rows: int) -> dict[str, Any]:
     return asyncio.run(_floor(workbook, url, rows, records=False))
 
@@ -490,6 +502,7 @@ PRELOAD = {
     "floor": ("fastexcel", "pyarrow.compute", "pyarrow.csv", "asyncpg"),
     "floor_records": ("fastexcel", "pyarrow.compute", "asyncpg"),
     "floor_tables": ("fastexcel", "pyarrow.compute", "asyncpg", "backend.imports.service"),
+    "reader": ("backend.imports.service",),
 }
 RUNNERS: dict[str, Callable[[Path, str, int], dict[str, Any]]] = {
     "tidu": run_tidu,
@@ -497,6 +510,7 @@ RUNNERS: dict[str, Callable[[Path, str, int], dict[str, Any]]] = {
     "floor": run_floor,
     "floor_records": run_floor_records,
     "floor_tables": run_floor_tables,
+    "reader": run_reader,
 }
 
 
@@ -547,12 +561,19 @@ def compare(main: dict[str, dict[str, Any]], small: dict[str, dict[str, Any]]) -
     extra = tidu["peak_rss_mb"] - floor["peak_rss_mb"]
     extra_small = small["tidu"]["peak_rss_mb"] - small["floor"]["peak_rss_mb"]
     added_rows = tidu["rows"] - small["tidu"]["rows"]
+    beyond_reader = tidu["peak_rss_mb"] - main["reader"]["peak_rss_mb"]
+    beyond_reader_small = small["tidu"]["peak_rss_mb"] - small["reader"]["peak_rss_mb"]
     ratios: dict[str, Any] = {
         "tidu_over_floor": round(tidu["seconds"] / floor["seconds"], 2),
         "duplicate_speedup": round(tidu["seconds"] / tidu["duplicate_seconds"], 1),
         "extra_rss_mb": round(extra, 1),
         "extra_rss_small_mb": round(extra_small, 1),
         "extra_rss_mb_per_10k_rows": round((extra - extra_small) / added_rows * 10_000, 1)
+        if added_rows
+        else None,
+        "beyond_reader_mb": round(beyond_reader, 1),
+        "beyond_reader_small_mb": round(beyond_reader_small, 1),
+        "beyond_reader_mb_per_10k_rows": round((beyond_reader - beyond_reader_small) / added_rows * 10_000, 1)
         if added_rows
         else None,
     }
@@ -617,6 +638,10 @@ def _memory_lines(results: dict[str, Any]) -> list[str]:
         f"{r['extra_rss_mb']} MB | peaks at {small_rows}: tidu {small['tidu']['peak_rss_mb']} MB, floor "
         f"{small['floor']['peak_rss_mb']} MB | {r['extra_rss_mb_per_10k_rows']} MB per 10⁴ rows "
         "| not linear in rows |",
+        f"| tidu's peak RSS beyond its own reader's (calamine, every cell a Python value), {small_rows} → {rows} "
+        f"rows | {r['beyond_reader_small_mb']} MB → {r['beyond_reader_mb']} MB | reader alone: "
+        f"{small['reader']['peak_rss_mb']} MB → {runs['reader']['peak_rss_mb']} MB "
+        f"| {r['beyond_reader_mb_per_10k_rows']} MB per 10⁴ rows | not linear in rows |",
     ]
 
 
@@ -644,7 +669,7 @@ def orchestrate(rows: int, small_rows: int, *, naive: bool) -> dict[str, Any]:
     ensure_workbook(small_rows)
     main_paths = [p for p in PATHS if naive or p != "naive"]
     main = {path: measure(path, rows, server) for path in main_paths}
-    small = {path: measure(path, small_rows, server) for path in ("tidu", "floor")}
+    small = {path: measure(path, small_rows, server) for path in ("tidu", "floor", "reader")}
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "date": datetime.now(UTC).date().isoformat(),

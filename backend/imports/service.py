@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -318,10 +319,16 @@ async def _copy_in_order(
     the next, so the two CPUs of a small machine overlap instead of taking turns.
     """
     loop = asyncio.get_running_loop()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-records") as builder:
-        pending = [(table, columns, loop.run_in_executor(builder, build)) for table, columns, build in tables]
-        for table, columns, records in pending:
+    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-records")
+    try:
+        pending = deque(
+            (table, columns, loop.run_in_executor(builder, build)) for table, columns, build in tables
+        )
+        while pending:  # each table's records are let go once stored
+            table, columns, records = pending.popleft()
             await repo.copy(table, columns, await records)
+    finally:  # a failed COPY must not keep the event loop waiting for records nobody will send
+        builder.shutdown(wait=False, cancel_futures=True)
 
 
 @dataclass(frozen=True)
