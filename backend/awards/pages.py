@@ -17,13 +17,13 @@ from backend.awards import budgets as budget_service
 from backend.awards import reads as award_reads
 from backend.awards import service as award_service
 from backend.awards.repository import AwardFilter
-from backend.awards.schemas import STATE_LABELS, SummaryRead
+from backend.awards.schemas import SummaryRead
 from backend.awards.service import Moved
 from backend.core import clock
 from backend.core.db import SessionDep
 from backend.core.errors import NotFound, Unprocessable
 from backend.core.security import Actor
-from backend.models import AwardState, Role
+from backend.models import AWARD_STATE_LABELS, AwardState, Role
 from backend.reference import service as reference_service
 from backend.rulesets.service import program_title
 from backend.web.flash import redirect_with_flash
@@ -117,7 +117,7 @@ async def awards_page(
         "filters": filters,
         "programs": [(p.program, p.title) for p in summary.programs],
         "bureaus": bureaus,
-        "state_labels": STATE_LABELS,
+        "state_labels": AWARD_STATE_LABELS,
         "tabs": _tabs(summary, filters),
         "summary": summary,
         # Programs with no award this year and no budget would only be rows of zeros.
@@ -165,7 +165,7 @@ def _tabs(summary: SummaryRead, filters: Filters) -> list[dict[str, Any]]:
         count = sum(p.by_state[k].count for p in shown for k in keys)
         amount = sum(p.by_state[k].amount_yuan for p in shown for k in keys)
         tabs.append({
-            "label": "全部" if state is None else STATE_LABELS[state], "count": count, "amount": amount,
+            "label": "全部" if state is None else AWARD_STATE_LABELS[state], "count": count, "amount": amount,
             "href": filters.href(state=state, page=1), "active": state == filters.state,
         })  # fmt: skip
     return tabs
@@ -181,7 +181,9 @@ async def award_action(request: Request, slug: str, session: SessionDep, viewer:
     ids = _selected(form)
     moved = await _perform(action, session, viewer.actor, ids, form)
     back = _filters_from(form)
-    message = f"已{action.done} {len(moved.awards)} 项奖励（现为「{STATE_LABELS[action.move.target]}」）。"
+    message = (
+        f"已{action.done} {len(moved.awards)} 项奖励（现为「{AWARD_STATE_LABELS[action.move.target]}」）。"
+    )
     return redirect_with_flash(request, back.href(page=1), message)
 
 

@@ -7,20 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from backend.models import AwardState
-
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Ids = Annotated[list[int], Field(min_length=1, max_length=10_000, description="奖励编号")]
-
-STATE_LABELS = {
-    AwardState.computed: "已计算",
-    AwardState.district_reviewed: "区级已审核",
-    AwardState.approved: "已批准",
-    AwardState.exported: "已列入拨付清单",
-    AwardState.paid: "已拨付",
-    AwardState.rejected: "已驳回",
-    AwardState.superseded: "已被更正",
-}
 
 
 class ComputeRequest(BaseModel):

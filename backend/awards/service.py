@@ -33,11 +33,11 @@ from backend.awards.errors import (
     ids_text,
 )
 from backend.awards.repository import AwardRepository, Scope
-from backend.awards.schemas import STATE_LABELS, ComputeResult, ConflictRead
+from backend.awards.schemas import ComputeResult, ConflictRead
 from backend.core import clock
 from backend.core.errors import AppError
 from backend.core.security import Actor
-from backend.models import Award, AwardEvent, AwardState, Role
+from backend.models import AWARD_STATE_LABELS, Award, AwardEvent, AwardState, Role
 from backend.rulesets import service as ruleset_service
 
 S = AwardState
@@ -73,7 +73,7 @@ def check_program(program: str) -> str:
 
 
 def label(state: str) -> str:
-    return STATE_LABELS.get(S(state), state) if state in S.__members__ else state
+    return AWARD_STATE_LABELS.get(S(state), state) if state in S.__members__ else state
 
 
 def audited(award: Award) -> dict[str, Any] | None:

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.awards.schemas import STATE_LABELS
 from backend.core import clock
 from backend.core.errors import Forbidden
 from backend.core.security import Actor
@@ -23,7 +22,7 @@ from backend.dashboard import charts
 from backend.dashboard.repository import AwardTotal, DashboardRepository, RunRow, TargetRow, TierCount
 from backend.evaluations import service as evaluation_service
 from backend.evaluations.schemas import RunSummaryRead
-from backend.models import TIER_LABELS, AwardState, Role, Tier
+from backend.models import AWARD_STATE_LABELS, TIER_LABELS, AwardState, Role, Tier
 from backend.rulesets import service as rulesets
 
 FULL_VIEWERS = frozenset({Role.city, Role.admin})
@@ -35,7 +34,7 @@ UNIT_LABELS = {"count": "家", "ratio": "", "yuan": "元"}
 AWARD_STATES = (
     AwardState.computed, AwardState.district_reviewed, AwardState.approved, AwardState.exported, AwardState.paid,
 )  # fmt: skip
-AWARD_STATE_LABELS = tuple(STATE_LABELS[state] for state in AWARD_STATES)
+PAYMENT_STAGES = tuple(AWARD_STATE_LABELS[state] for state in AWARD_STATES)
 TREND_YEARS = 8
 # Bureau charts: short row labels and values, so a phone scales them down as little as possible.
 COMPACT: dict[str, Any] = {"width": 520, "label_width": 64, "value_width": 64, "minimum": 5}
@@ -176,7 +175,7 @@ class Dashboard:
     registry: Registry | None  # None for finance
     awards: Awards
     tier_names: tuple[str, ...] = TIER_NAMES
-    award_states: tuple[str, ...] = AWARD_STATE_LABELS
+    award_states: tuple[str, ...] = PAYMENT_STAGES
 
 
 def default_year(target_years: Sequence[int], today: date) -> int:
@@ -357,7 +356,7 @@ async def _awards(repo: DashboardRepository, year: int) -> Awards:
         f"{year} 年度各项奖励金额",
         "每个奖励项目一行，按办理状态分段堆叠（不含已驳回）；竖线为年度预算。",
         [charts.BarInput(_clip(r.title, 20), r.by_state, r.budget_yuan) for r in rows],
-        AWARD_STATE_LABELS,
+        PAYMENT_STAGES,
         fmt=charts.wan_yuan,
         target_label="预算",
         width=720,

@@ -15,14 +15,9 @@ from backend.exports.kinds_tiers import state_label
 from backend.exports.lists import OUTCOME_LABELS
 from backend.exports.params import ListKind, ListParams
 from backend.exports.repository import ExportRepository
-from backend.models import AwardState
+from backend.models import AWARD_STATE_LABELS, AwardState
 from exports.diff import Diff, DiffEntry
 
-AWARD_STATE_LABELS = {
-    AwardState.computed: "已计算待审", AwardState.district_reviewed: "区级已审",
-    AwardState.approved: "已审批", AwardState.exported: "已导出", AwardState.paid: "已拨付",
-    AwardState.rejected: "已驳回", AwardState.superseded: "已更正",
-}  # fmt: skip
 GENERIC = {
     ListKind.targets: {
         "added": "新增目标",

@@ -17,15 +17,10 @@ from backend.exports.errors import ExportNotFound
 from backend.exports.lists import BuiltList, no_column, numbered
 from backend.exports.params import ListParams
 from backend.exports.repository import ExportRepository, Rows
-from backend.models import TIER_LABELS, Tier, TierState
+from backend.models import TIER_LABELS, TIER_STATE_LABELS, Tier, TierState
 from exports.columns import Column
 from exports.diff import SnapshotRow
 
-STATE_LABELS = {
-    TierState.candidate: "待审", TierState.district_approved: "区级审查通过",
-    TierState.city_approved: "市级审核通过", TierState.public_notice: "公示中", TierState.admitted: "已入库",
-    TierState.rejected: "未通过", TierState.revoked: "已撤销", TierState.expired: "已过期",
-}  # fmt: skip
 CERTIFICATION_COLUMNS = (
     no_column(),
     Column("admission_no", "入库登记编号", "text", width=22),
@@ -56,7 +51,7 @@ def tier_label(tier: str) -> str:
 
 def state_label(state: str) -> str:
     try:
-        return STATE_LABELS[TierState(state)]
+        return TIER_STATE_LABELS[TierState(state)]
     except ValueError:
         return state
 

@@ -1,7 +1,14 @@
 """SQLModel table classes. Importing this package registers every table on the metadata."""
 
 from backend.models.audit import AuditLog
-from backend.models.award import Award, AwardBudget, AwardEvent, AwardExclusion, AwardState
+from backend.models.award import (
+    AWARD_STATE_LABELS,
+    Award,
+    AwardBudget,
+    AwardEvent,
+    AwardExclusion,
+    AwardState,
+)
 from backend.models.certificate import Certificate, CertificateKind, CertificateStatus
 from backend.models.evaluation import Evaluation, EvaluationLatest, FactSnapshot, RulesetVersion
 from backend.models.export_run import ExportRun
@@ -15,6 +22,7 @@ from backend.models.target import DistrictTarget
 from backend.models.tier import (
     TIER_LABELS,
     TIER_PREFIXES,
+    TIER_STATE_LABELS,
     BatchState,
     Objection,
     Tier,
@@ -26,9 +34,11 @@ from backend.models.tier import (
 from backend.models.user import ROLE_LABELS, AuthToken, LoginFailure, Role, User
 
 __all__ = [
+    "AWARD_STATE_LABELS",
     "ROLE_LABELS",
     "TIER_LABELS",
     "TIER_PREFIXES",
+    "TIER_STATE_LABELS",
     "AuditLog",
     "AuthToken",
     "Award",

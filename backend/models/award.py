@@ -21,6 +21,17 @@ class AwardState(StrEnum):
     superseded = "superseded"  # replaced by a correction
 
 
+AWARD_STATE_LABELS = {  # how pages, messages and exported lists name each state
+    AwardState.computed: "已计算",
+    AwardState.district_reviewed: "区级已审核",
+    AwardState.approved: "已批准",
+    AwardState.exported: "已列入拨付清单",
+    AwardState.paid: "已拨付",
+    AwardState.rejected: "已驳回",
+    AwardState.superseded: "已被更正",
+}
+
+
 class Award(SQLModel, table=True):
     """computed → district_reviewed → approved → exported → paid. A correction is a new row
     pointing at the one it corrects (which becomes ``superseded``); amounts are never edited."""

@@ -37,6 +37,18 @@ class TierState(StrEnum):
     expired = "expired"
 
 
+TIER_STATE_LABELS = {  # how pages, messages and exported lists name each state
+    TierState.candidate: "候选",
+    TierState.district_approved: "区审查通过",
+    TierState.city_approved: "市级审核通过",
+    TierState.public_notice: "公示中",
+    TierState.admitted: "已入库",
+    TierState.rejected: "未通过",
+    TierState.revoked: "已撤销",
+    TierState.expired: "已失效",
+}
+
+
 TIER_PREFIXES = {  # admission numbers: TJ-CY-2025-01-0001 (tier, year, batch, sequence)
     Tier.seedling: "CY",
     Tier.gazelle: "DL",

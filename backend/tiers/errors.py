@@ -5,23 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from backend.core.errors import Conflict, NotFound
-from backend.models import TierState
+from backend.models import TIER_STATE_LABELS, TierState
 
-STATE_LABELS = {
-    TierState.candidate: "候选",
-    TierState.district_approved: "区审查通过",
-    TierState.city_approved: "市级审核通过",
-    TierState.public_notice: "公示中",
-    TierState.admitted: "已入库",
-    TierState.rejected: "未通过",
-    TierState.revoked: "已撤销",
-    TierState.expired: "已失效",
-}
 BATCH_STATE_LABELS = {"open": "审核中", "public_notice": "公示中", "admitted": "已公告入库"}
 
 
 def state_label(state: str | None) -> str:
-    return "（无）" if state is None else STATE_LABELS.get(TierState(state), state)
+    return "（无）" if state is None else TIER_STATE_LABELS.get(TierState(state), state)
 
 
 class TransitionInvalid(Conflict):

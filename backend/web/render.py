@@ -13,8 +13,8 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from backend.models import ROLE_LABELS, TIER_LABELS, Role
-from backend.tiers.errors import BATCH_STATE_LABELS, STATE_LABELS
+from backend.models import ROLE_LABELS, TIER_LABELS, TIER_STATE_LABELS, Role
+from backend.tiers.errors import BATCH_STATE_LABELS
 from backend.web.flash import clear_flash, pending_flash
 
 WEB_DIR = Path(__file__).parent
@@ -109,7 +109,7 @@ environment.filters.update(yuan=yuan, local_time=local_time, day=day, number=num
 environment.globals.update(
     TIER_LABELS=TIER_LABELS,
     ROLE_LABELS=ROLE_LABELS,
-    TIER_STATE_LABELS=STATE_LABELS,
+    TIER_STATE_LABELS=TIER_STATE_LABELS,
     BATCH_STATE_LABELS=BATCH_STATE_LABELS,
 )
 
