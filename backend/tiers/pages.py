@@ -172,6 +172,21 @@ class CandidateReviewForm(BaseModel):
         return CandidateQuery(batch=self.batch, state=self.state, page=self.page)
 
 
+class CandidatesReviewForm(BaseModel):
+    """区审查 of several candidates at once: those ticked, or every one still waiting in the batch."""
+
+    batch: int
+    decision: Decision
+    scope: Literal["selected", "all"] = "selected"
+    status_ids: list[int] = Field(default_factory=list, max_length=MAX_PAGE_SIZE)
+    reason: Reason = ""
+    state: Annotated[TierState | None, Blank] = None
+    page: int = Field(default=1, ge=1)
+
+    def back(self) -> CandidateQuery:
+        return CandidateQuery(batch=self.batch, state=self.state, page=self.page)
+
+
 async def _refused(session: AsyncSession, refused: AppError) -> None:
     """A refused step wrote nothing; make sure of it before the page is drawn again."""
     if not isinstance(refused, Conflict | Unprocessable):
@@ -372,12 +387,20 @@ async def batch_review_submit(
 async def _review_ids(
     session: AsyncSession, actor: Actor, batch_id: int, form: BatchReviewForm, from_state: TierState
 ) -> list[int]:
-    label = state_label(from_state)
     if form.scope == "selected":
         if not form.status_ids:
             raise Unprocessable("status_ids", None, "请先在名单中勾选企业，或选择“当前筛选条件下的全部企业”")
         return form.status_ids
     where = MemberFilter(tier=form.f_tier, bureau_code=form.f_bureau, state=from_state)
+    return await _every_member(session, actor, batch_id, where, "当前筛选条件下")
+
+
+async def _every_member(
+    session: AsyncSession, actor: Actor, batch_id: int, where: MemberFilter, scope: str
+) -> list[int]:
+    """Every member of the batch ``where`` selects that ``actor`` may see (a bureau: its own firms)."""
+    assert where.state is not None
+    label = state_label(where.state)
     ids: list[int] = []
     page = 1
     while True:
@@ -389,7 +412,7 @@ async def _review_ids(
             break
         page += 1
     if not ids:
-        raise Unprocessable("scope", None, f"当前筛选条件下没有状态为“{label}”的企业")
+        raise Unprocessable("scope", None, f"{scope}没有状态为“{label}”的企业")
     if len(ids) > MAX_REVIEW:
         raise Unprocessable(
             "scope", len(ids), f"一次最多审核 {MAX_REVIEW} 家企业，请按审查单位或梯度筛选后分批办理"
@@ -566,6 +589,37 @@ async def candidate_review_submit(
     else:
         message = f"已退回：{done.firm_name}（{TIER_LABELS[Tier(done.tier)]}），理由：{body.reason}。"
     return redirect_with_flash(request, f"/candidates{back.link()}", message)
+
+
+@pages.post("/candidates/review-many")
+async def candidates_review_submit(
+    request: Request,
+    session: SessionDep,
+    viewer: FormViewerDep,
+    form: Annotated[CandidatesReviewForm, Form()],
+) -> Response:
+    """区审查 of the ticked candidates, or of all still waiting: one decision, all or nothing."""
+    back = form.back()
+    try:
+        if form.scope == "all":
+            where = MemberFilter(state=TierState.candidate)
+            ids = await _every_member(session, viewer.actor, form.batch, where, "本批次中")
+        elif form.status_ids:
+            ids = form.status_ids
+        else:
+            raise Unprocessable("status_ids", None, "请先在名单中勾选企业，或选择“本批次全部待审查企业”")
+        body = ReviewRequest(status_ids=ids, decision=form.decision, reason=form.reason.strip() or None)
+        done = await tier_service.district_review(session, viewer.actor, body)
+    except AppError as refused:
+        await _refused(session, refused)
+        context = await _candidates_context(session, viewer, back)
+        context["alert"] = f"未办理，名单中的企业均未变更：{refused.detail}"
+        return render(request, "tiers/candidates.html", context, status_code=refused.status_code)
+    named = "、".join(s.firm_name for s in done[:3]) + ("等" if len(done) > 3 else "")
+    what = "已通过区审查" if form.decision == "approve" else f"已退回（理由：{body.reason}）"
+    return redirect_with_flash(
+        request, f"/candidates{back.link()}", f"{what}：{len(done)} 家企业（{named}）。"
+    )
 
 
 def _field_of(refused: AppError) -> str | None:

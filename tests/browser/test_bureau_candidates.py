@@ -1,4 +1,4 @@
-"""A district bureau reviews its candidates: approves one, returns another with a reason."""
+"""A district bureau reviews its candidates: approves one in its row, returns another, ticked, with a reason."""
 
 from __future__ import annotations
 
@@ -37,9 +37,14 @@ def test_a_bureau_approves_one_candidate_and_returns_another_with_a_reason(page:
     _row(page, returned).get_by_role("button", name="退回").click()
     expect(page.get_by_role("alert")).to_contain_text("退回候选企业须填写理由")
     expect(_row(page, returned)).to_contain_text("候选")
-    _row(page, returned).get_by_label("理由（退回时必填）").fill("近三年研发费用与审计报告不符")
-    _row(page, returned).get_by_role("button", name="退回").click()
-    expect(page.get_by_role("status")).to_contain_text(f"已退回：{returned}")
-    expect(page.get_by_role("status")).to_contain_text("近三年研发费用与审计报告不符")
+    # Ticked in its row, returned by the form above the list (the checkbox belongs to that form).
+    page.get_by_label(f"选择 {returned}", exact=True).check()
+    bulk = page.locator("#bulk-review")
+    bulk.get_by_label("理由（退回时必填）").fill("近三年研发费用与审计报告不符")
+    bulk.get_by_role("button", name="退回").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "已退回（理由：近三年研发费用与审计报告不符）：1 家企业"
+    )
+    expect(page.get_by_role("status")).to_contain_text(returned)
     expect(_row(page, returned)).to_contain_text("未通过")
     expect(_row(page, approved)).to_contain_text("区审查通过")

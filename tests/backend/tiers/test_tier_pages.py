@@ -130,6 +130,88 @@ async def test_a_bureau_cannot_review_another_bureaus_candidate(
     assert (await states(session))[status_id][0] == "candidate"
 
 
+async def test_a_bureau_approves_the_candidates_it_ticks_in_one_go(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    first, second, later = [await eligible(session, "jinghai") for _ in range(3)]
+    await _nominated(client, await make_user(session, Role.city))
+    token = browse_as(client, await make_user(session, Role.bureau, bureau_code="jinghai"))
+    page = await client.get("/candidates")
+    assert "本批次全部待审查企业（3 家）" in page.text
+    assert f'aria-label="选择 {first.name}"' in _row(page.text, first)
+    ticked = await status_ids(session, first, second)
+
+    shown = await _follow(
+        client,
+        await client.post(
+            "/candidates/review-many",
+            data={
+                "csrf_token": token,
+                "batch": page_batch(page.text),
+                "decision": "approve",
+                "status_ids": ticked,
+            },
+        ),
+    )
+
+    assert "已通过区审查：2 家企业" in shown.text
+    assert "区审查通过" in _row(shown.text, first)
+    assert "区审查通过" in _row(shown.text, second)
+    assert "本批次全部待审查企业（1 家）" in shown.text
+    assert "选择" in _row(shown.text, later)
+    assert "选择" not in _row(shown.text, first)  # nothing left to decide for it
+
+
+async def test_returning_every_waiting_candidate_needs_a_reason_and_touches_only_the_bureaus_own(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    own = [await eligible(session, "jinghai") for _ in range(2)]
+    other = await eligible(session, "heping")
+    await _nominated(client, await make_user(session, Role.city))
+    token = browse_as(client, await make_user(session, Role.bureau, bureau_code="jinghai"))
+    batch = page_batch((await client.get("/candidates")).text)
+    form = {"csrf_token": token, "batch": batch, "decision": "reject", "scope": "all"}
+
+    refused = await client.post("/candidates/review-many", data={**form, "reason": " "})
+    assert refused.status_code == 422
+    assert "未办理，名单中的企业均未变更：驳回须填写理由" in refused.text
+    assert {state for state, _, _ in (await states(session)).values()} == {"candidate"}
+
+    shown = await _follow(
+        client, await client.post("/candidates/review-many", data={**form, "reason": "研发费用不实"})
+    )
+    assert "已退回（理由：研发费用不实）：2 家企业" in shown.text
+    by_id = await states(session)
+    assert [by_id[i][0] for i in await status_ids(session, *own)] == ["rejected", "rejected"]
+    assert [by_id[i][0] for i in await status_ids(session, other)] == ["candidate"]
+
+
+async def test_a_ticked_candidate_of_another_bureau_refuses_the_whole_selection(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    own, other = await eligible(session, "jinghai"), await eligible(session, "heping")
+    await _nominated(client, await make_user(session, Role.city))
+    token = browse_as(client, await make_user(session, Role.bureau, bureau_code="jinghai"))
+    batch = page_batch((await client.get("/candidates")).text)
+    ids = await status_ids(session, own, other)
+
+    answer = await client.post(
+        "/candidates/review-many",
+        data={"csrf_token": token, "batch": batch, "decision": "approve", "status_ids": ids},
+    )
+
+    assert answer.status_code == 404
+    assert f"未找到梯度记录 #{ids[1]}" in answer.text
+    assert [(await states(session))[i][0] for i in ids] == ["candidate", "candidate"]
+
+
+def page_batch(html: str) -> str:
+    """The batch id the candidate page's forms post for."""
+    found = re.search(r'name="batch" value="(\d+)"', html)
+    assert found is not None, "no batch on the page"
+    return found.group(1)
+
+
 async def test_without_an_open_batch_the_candidate_page_says_so(
     client: httpx.AsyncClient, session: AsyncSession
 ) -> None:
