@@ -22,13 +22,20 @@ from backend.dashboard import charts
 from backend.dashboard.repository import AwardTotal, DashboardRepository, RunRow, TargetRow, TierCount
 from backend.evaluations import service as evaluation_service
 from backend.evaluations.schemas import RunSummaryRead
-from backend.models import AWARD_STATE_LABELS, TIER_LABELS, AwardState, Role, Tier
+from backend.models import (
+    AWARD_STATE_LABELS,
+    TARGET_KIND_LABELS,
+    TARGET_METRIC_LABELS,
+    TIER_LABELS,
+    AwardState,
+    Role,
+    Tier,
+)
 from backend.rulesets import service as rulesets
 
 FULL_VIEWERS = frozenset({Role.city, Role.admin})
 TIERS = tuple(Tier)
 TIER_NAMES = tuple(TIER_LABELS[t] for t in TIERS)
-KIND_LABELS = {"stock": "存量", "flow": "当年新增", "cumulative": "累计"}
 UNIT_LABELS = {"count": "家", "ratio": "", "yuan": "元"}
 # Award money on its way to being paid, in order; rejected awards are counted beside it.
 AWARD_STATES = (
@@ -41,16 +48,11 @@ COMPACT: dict[str, Any] = {"width": 520, "label_width": 64, "value_width": 64, "
 OUTCOMES = ("eligible", "ineligible", "unknown")
 
 
-def _metric_labels() -> dict[str, str]:
-    labels = {"hte_total": "国家高新技术企业（有效证书）"}
-    for tier in TIERS:
-        name = TIER_LABELS[tier]
-        labels |= {f"{tier}_new": f"{name}新入库", f"{tier}_cumulative": f"{name}累计入库",
-                   f"{tier}_total": f"{name}在库"}  # fmt: skip
-    return labels
-
-
-METRIC_LABELS = _metric_labels()  # the targets the registry can measure
+# The targets the registry can measure, in the order the dashboard shows them.
+MEASURED_METRICS = (
+    "hte_total",
+    *(f"{tier}_{part}" for tier in TIERS for part in ("new", "cumulative", "total")),
+)
 
 
 # -- who may look ------------------------------------------------------------------------------
@@ -273,7 +275,7 @@ async def target_actuals(session: AsyncSession, year: int, as_of: date) -> dict[
 def _actuals(counts: Sequence[TierCount], hte: dict[str, int]) -> dict[str, dict[str, int]]:
     """metric → bureau → the registry's figure, for every metric the registry can measure (an
     empty mapping, not a missing one, when no bureau has any)."""
-    actuals: dict[str, dict[str, int]] = {metric: {} for metric in METRIC_LABELS}
+    actuals: dict[str, dict[str, int]] = {metric: {} for metric in MEASURED_METRICS}
     for c in counts:
         actuals[f"{c.tier}_new"][c.bureau_code] = c.new
         actuals[f"{c.tier}_cumulative"][c.bureau_code] = c.cumulative
@@ -289,14 +291,15 @@ def _targets(
     by_metric: dict[str, dict[str, TargetRow]] = defaultdict(dict)
     others = []
     for row in rows:
-        if row.metric in METRIC_LABELS and row.unit == "count":
+        if row.metric in MEASURED_METRICS and row.unit == "count":
             by_metric[row.metric][row.bureau_code] = row
         else:
             others.append(
-                OtherTarget(names.get(row.bureau_code, row.bureau_code), row.metric,
-                            KIND_LABELS.get(row.kind, row.kind), row.unit, row.target)
+                OtherTarget(names.get(row.bureau_code, row.bureau_code),
+                            TARGET_METRIC_LABELS.get(row.metric, row.metric),
+                            TARGET_KIND_LABELS.get(row.kind, row.kind), row.unit, row.target)
             )  # fmt: skip
-    ordered = sorted(by_metric, key=list(METRIC_LABELS).index)
+    ordered = sorted(by_metric, key=MEASURED_METRICS.index)
     return [_target_section(m, by_metric[m], bureaus, actuals.get(m, {})) for m in ordered], others
 
 
@@ -311,7 +314,7 @@ def _target_section(
         value = actual.get(code, 0)
         share = float(value / target) if target else None
         rows.append((name, TargetTableRow(name, value, target, share)))
-    label = METRIC_LABELS[metric]
+    label = TARGET_METRIC_LABELS[metric]
     kind = next(iter(targets.values())).kind
     chart = charts.horizontal_bars(
         f"{label}：完成数与目标",
@@ -322,7 +325,7 @@ def _target_section(
     )
     table = tuple(row for _, row in rows)
     return TargetSection(
-        metric=metric, label=label, kind_label=KIND_LABELS.get(kind, kind), rows=table, chart=chart,
+        metric=metric, label=label, kind_label=TARGET_KIND_LABELS.get(kind, kind), rows=table, chart=chart,
         actual_total=sum(r.actual for r in table), target_total=sum((r.target or Decimal(0) for r in table), Decimal(0)),
         met=sum(1 for r in table if r.met), with_target=sum(1 for r in table if r.target is not None),
     )  # fmt: skip

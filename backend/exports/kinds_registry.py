@@ -22,16 +22,10 @@ from backend.exports.kinds_tiers import tier_label
 from backend.exports.lists import BuiltList, Row, no_column, numbered
 from backend.exports.params import ListParams
 from backend.exports.repository import ExportRepository, Rows
-from backend.models import CertificateKind
+from backend.models import TARGET_KIND_LABELS, TARGET_METRIC_LABELS, CertificateKind
 from exports.columns import Column
 from exports.diff import SnapshotRow
 
-METRIC_LABELS = {
-    "hte_total": "国家高新技术企业数", "seedling_new": "新增雏鹰企业", "gazelle_new": "新增瞪羚企业",
-    "leader_cumulative": "科技领军企业（累计）", "rd_intensity": "研发投入强度", "invention_patents": "发明专利拥有量",
-    "contract_turnover_yuan": "技术合同成交额（元）",
-}  # fmt: skip
-TARGET_KINDS = {"stock": "存量", "flow": "年度新增", "cumulative": "累计"}
 TARGET_COLUMNS = (
     no_column(),
     Column("bureau_name", "审查单位", "text", width=16),
@@ -72,7 +66,7 @@ async def targets(session: AsyncSession, params: ListParams) -> BuiltList:
         columns=TARGET_COLUMNS,
         rows=numbered(iter(lines)),
         snapshot=[
-            SnapshotRow(f"{r[0]}/{r[2]}", f"{r[1]} {METRIC_LABELS.get(r[2], r[2])}", line["actual"])
+            SnapshotRow(f"{r[0]}/{r[2]}", f"{r[1]} {TARGET_METRIC_LABELS.get(r[2], r[2])}", line["actual"])
             for r, line in zip(rows, lines, strict=True)
         ],
         group_key="bureau_name",
@@ -87,7 +81,7 @@ def _target_row(row: Any, actuals: dict[str, dict[str, int]]) -> dict[str, Any]:
     actual = measured.get(code, 0) if measured is not None else None
     ratio = float(Decimal(actual) / target) if actual is not None and target else None
     return {
-        "bureau_name": bureau_name, "metric": METRIC_LABELS.get(metric, metric), "kind": TARGET_KINDS.get(kind, kind),
+        "bureau_name": bureau_name, "metric": TARGET_METRIC_LABELS.get(metric, metric), "kind": TARGET_KIND_LABELS.get(kind, kind),
         "target": _target_text(target, unit), "actual": actual, "ratio": ratio, "responsible": responsible,
         "note": None if measured is not None else "登记库不含此项数据",
     }  # fmt: skip

@@ -18,7 +18,7 @@ from backend.models.import_run import BusinessRecord, ImportFile, ImportIssue, I
 from backend.models.job_run import JobRun
 from backend.models.provenance import Provenance, Source
 from backend.models.reference import Bureau, District, FunctionalZone
-from backend.models.target import DistrictTarget
+from backend.models.target import TARGET_KIND_LABELS, TARGET_METRIC_LABELS, DistrictTarget
 from backend.models.tier import (
     TIER_LABELS,
     TIER_PREFIXES,
@@ -36,6 +36,8 @@ from backend.models.user import ROLE_LABELS, AuthToken, LoginFailure, Role, User
 __all__ = [
     "AWARD_STATE_LABELS",
     "ROLE_LABELS",
+    "TARGET_KIND_LABELS",
+    "TARGET_METRIC_LABELS",
     "TIER_LABELS",
     "TIER_PREFIXES",
     "TIER_STATE_LABELS",

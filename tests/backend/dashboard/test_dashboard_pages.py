@@ -70,7 +70,7 @@ async def test_the_dashboard_counts_what_the_registry_holds_against_the_district
     assert len(re.findall(r'<line class="target"', chart.group(1))) == 1
     assert "2 / 5" in chart.group(1)
     # A target the registry cannot measure is listed with its value, not charted.
-    assert [JINGHAI, "rd_intensity", "存量", "3.2%"] in table_rows(html, "other-targets")
+    assert [JINGHAI, "研发投入强度", "存量", "3.2%"] in table_rows(html, "other-targets")
     # Trends by year: this year's admissions per tier.
     assert row_for(html, "admissions-table", str(YEAR))[1:3] == ["1", "2"]
     assert row_for(html, "admissions-table", str(YEAR - 1))[1:3] == ["1", "0"]

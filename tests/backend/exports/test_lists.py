@@ -140,7 +140,7 @@ async def test_targets_compare_the_registry_with_the_district_targets(
     header, body = written.table()
     assert header[:7] == ["序号", "审查单位", "指标", "口径", "目标", "实际", "完成率"]
     rows = {row[2]: row for row in body}
-    assert rows["国家高新技术企业数"][4:7] == ("2", 1, 0.5)
+    assert rows["国家高新技术企业（有效证书）"][4:7] == ("2", 1, 0.5)
     assert rows["研发投入强度"][4:6] == ("3.20%", None)
     assert rows["研发投入强度"][8] == "登记库不含此项数据"
 
