@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -92,6 +93,7 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    _exit_on_sigterm()
     try:
         with database_url(settings) as url:
             # Workers and the scheduler inherit the URL: one embedded server for all, started here.
@@ -115,6 +117,15 @@ def serve(
                     _stop(scheduler)
     except EmbeddedPostgresError as exc:
         raise fail(str(exc)) from exc
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM (systemd, docker stop, kill) ends tidu as Ctrl-C does: the scheduler and the embedded server stop too.
+
+    uvicorn shuts down on SIGTERM and then raises it again; with the default action the process
+    would die there, before the ``finally`` blocks that stop them.
+    """
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
 
 
 def _start_scheduler() -> subprocess.Popen[bytes]:

@@ -12,10 +12,12 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -338,6 +340,76 @@ def test_without_database_url_commands_start_and_stop_an_embedded_server() -> No
     finally:
         force_stop(cluster)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_sigterm_stops_the_server_its_scheduler_and_the_embedded_database() -> None:
+    """systemd, docker stop and kill send SIGTERM: nothing tidu started may outlive it."""
+    data_dir = short_dir("tidu-cli-term-")
+    cluster = data_dir / "postgres" / "cluster"
+    port = free_port()
+    env = {**clean_env(), "TIDU_DATA_DIR": str(data_dir), "TIDU_PORT": str(port)}
+    embedded = Target(env=env, workdir=data_dir, database_url=None, data_dir=data_dir)
+    server: subprocess.Popen[bytes] | None = None
+    started: list[int] = []
+    try:
+        succeeded(tidu(embedded, "db", "upgrade"))
+        server = subprocess.Popen([str(TIDU), "serve"], env=env, cwd=data_dir,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        wait_for_page(f"http://127.0.0.1:{port}/login", server)
+        started = children_of(server.pid)  # the scheduler
+        assert started, "`tidu serve` started no scheduler process"
+        assert processes_in(cluster), "`tidu serve` is not using its embedded PostgreSQL"
+
+        server.send_signal(signal.SIGTERM)
+
+        assert server.wait(timeout=TIMEOUT) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 30
+        while (processes_in(cluster) or any(alive(pid) for pid in started)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [pid for pid in started if alive(pid)] == [], "the scheduler outlived `tidu serve`"
+        assert processes_in(cluster) == [], "the embedded PostgreSQL outlived `tidu serve`"
+    finally:
+        if server is not None and server.poll() is None:
+            server.kill()
+        for pid in [pid for pid in started if alive(pid)]:
+            os.kill(pid, signal.SIGKILL)
+        force_stop(cluster)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for_page(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"`tidu serve` exited {process.returncode} before serving"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} never answered")
+
+
+def children_of(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 # -- rules and evaluation commands ---------------------------------------------------------
