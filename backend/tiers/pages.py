@@ -575,15 +575,13 @@ async def candidate_review_submit(
     try:
         (done,) = await tier_service.district_review(session, viewer.actor, body)
     except AppError as refused:
-        await _refused(session, refused)
-        context = await _candidates_context(session, viewer, back)
+        entered = {form.status_id: form.reason}
         if _field_of(refused) == "reason":
-            context["alert"] = "未退回：退回候选企业须填写理由，请在该企业一行的“理由”栏中说明后再点“退回”。"
-            context["row_errors"] = {form.status_id: "请填写退回理由"}
-        else:
-            context["alert"] = f"未办理：{refused.detail}"
-        context["entered"] = {form.status_id: form.reason}
-        return render(request, "tiers/candidates.html", context, status_code=refused.status_code)
+            alert = "未退回：退回候选企业须填写理由，请在该企业一行的“理由”栏中说明后再点“退回”。"
+            return await _candidates_refused(request, session, viewer, back, refused, alert=alert, entered=entered,
+                                             row_errors={form.status_id: "请填写退回理由"})  # fmt: skip
+        return await _candidates_refused(request, session, viewer, back, refused, alert=f"未办理：{refused.detail}",
+                                         entered=entered)  # fmt: skip
     if form.decision == "approve":
         message = f"已通过区审查：{done.firm_name}（{TIER_LABELS[Tier(done.tier)]}），等待市级审核。"
     else:
@@ -611,15 +609,23 @@ async def candidates_review_submit(
         body = ReviewRequest(status_ids=ids, decision=form.decision, reason=form.reason.strip() or None)
         done = await tier_service.district_review(session, viewer.actor, body)
     except AppError as refused:
-        await _refused(session, refused)
-        context = await _candidates_context(session, viewer, back)
-        context["alert"] = f"未办理，名单中的企业均未变更：{refused.detail}"
-        return render(request, "tiers/candidates.html", context, status_code=refused.status_code)
+        alert = f"未办理，名单中的企业均未变更：{refused.detail}"
+        return await _candidates_refused(request, session, viewer, back, refused, alert=alert)
     named = "、".join(s.firm_name for s in done[:3]) + ("等" if len(done) > 3 else "")
     what = "已通过区审查" if form.decision == "approve" else f"已退回（理由：{body.reason}）"
     return redirect_with_flash(
         request, f"/candidates{back.link()}", f"{what}：{len(done)} 家企业（{named}）。"
     )
+
+
+async def _candidates_refused(
+    request: Request, session: AsyncSession, viewer: Viewer, back: CandidateQuery, refused: AppError,
+    **shown: Any,
+) -> Response:  # fmt: skip
+    """The candidate page again, with what the services refused and why (nothing was changed)."""
+    await _refused(session, refused)
+    context = await _candidates_context(session, viewer, back) | shown
+    return render(request, "tiers/candidates.html", context, status_code=refused.status_code)
 
 
 def _field_of(refused: AppError) -> str | None:
