@@ -238,13 +238,13 @@ def read_body(sink: IssueSink, grid: Grid, header: Header, kind: TableKind, limi
 
 def _columns_of(rows: list[Sequence[Any]], width: int) -> list[list[Any]]:
     """The rows' first ``width`` cells, column by column (short rows padded with None)."""
-    if rows and min(map(len, rows)) < width:
-        rows = [row if len(row) >= width else [*row, *([None] * (width - len(row)))] for row in rows]
     if not rows:
         return [[] for _ in range(width)]
-    if min(map(len, rows)) == max(map(len, rows)):  # the usual sheet: rows as wide as its used range
-        return [list(column) for column in itertools.islice(zip(*rows, strict=True), width)]
-    return [list(column) for column in zip(*(row[:width] for row in rows), strict=True)][:width]
+    if min(map(len, rows)) < width:
+        rows = [row if len(row) >= width else [*row, *([None] * (width - len(row)))] for row in rows]
+    # Every row now has at least ``width`` cells: zip stops at the shortest, so the first
+    # ``width`` columns are whole and no row is sliced.
+    return [list(column) for column in itertools.islice(zip(*rows, strict=False), width)]
 
 
 def spread_merged(sink: IssueSink, grid: Grid, header: Header, kind: TableKind) -> list[list[Any]]:

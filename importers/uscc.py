@@ -88,8 +88,8 @@ def already_valid(raws: Sequence[Any]) -> np.ndarray:
     if not candidates:
         return ok
     blob = "".join([raws[i] for i in candidates]).encode("ascii")
-    values = BYTE_VALUES[np.frombuffer(blob, dtype=np.uint8)].reshape(-1, LENGTH)
     codes = np.frombuffer(blob, dtype=np.uint8).reshape(-1, LENGTH)
+    values = BYTE_VALUES[codes]
     well_formed = (
         (values != 255).all(axis=1)
         & np.isin(codes[:, 0], DEPARTMENT_BYTES)
