@@ -1,5 +1,5 @@
 """`python -m backend …` is the `tidu` command (what `tidu serve` uses to start its scheduler)."""
 
-from backend.cli import app
+from backend.cli import main
 
-app()
+main()

@@ -8,6 +8,9 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
+import traceback
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -52,6 +55,40 @@ app.add_typer(award_commands.awards_app, name="awards")
 app.add_typer(tier_commands.tiers_app, name="tiers")
 app.command("evaluate")(rules_commands.evaluate)
 app.command("whatif")(rules_commands.whatif)
+
+
+def main() -> None:
+    """The ``tidu`` entry point: an unexpected failure is told in Chinese, its traceback kept in a log.
+
+    Every command runs in one transaction, so a failure leaves nothing half written.
+    """
+    try:
+        app()
+    except Exception as exc:
+        where = crash_log(exc)
+        errors.print(
+            "[red]错误：[/red]tidu 内部错误，本次操作未完成，未保存任何修改。"
+            f"详细信息已记录在 {where}，请将该文件提供给系统管理员。"
+        )
+        raise SystemExit(70) from None  # EX_SOFTWARE
+
+
+def crash_log(exc: BaseException) -> str:
+    """Append the traceback to ``$TIDU_DATA_DIR/logs/tidu-errors.log`` (or the temp folder); say where it went."""
+    text = (
+        f"{datetime.now(UTC).isoformat()} {' '.join(sys.argv)}\n{''.join(traceback.format_exception(exc))}\n"
+    )
+    for folder in (get_settings().data_dir / "logs", Path(tempfile.gettempdir())):
+        path = folder / "tidu-errors.log"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as log:
+                log.write(text)
+            return str(path)
+        except OSError:
+            continue
+    sys.stderr.write(text)
+    return "上方输出"
 
 
 def alembic_config(url: str | None = None) -> Config:

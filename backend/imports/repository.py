@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+import asyncpg
 import pandas as pd
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -198,11 +199,20 @@ class ImportRepository:
             at,
         )
 
-    async def rename_firms(self, ids: Sequence[int], names: Sequence[str], at: datetime) -> None:
+    async def rename_firms(
+        self, ids: Sequence[int], names: Sequence[str], at: datetime
+    ) -> list[asyncpg.Record]:
+        """Give each firm its new name and next revision number; return the whole new identity of each.
+
+        The returned rows carry every identity column a firm revision records, so the revision
+        written for a rename repeats what did not change (legal form, district, zone, field …).
+        """
         db = await driver_connection(self.session)
-        await db.execute(
+        return await db.fetch(
             "UPDATE firm f SET name = v.name, revision_no = f.revision_no + 1, updated_at = $3 "
-            "FROM unnest($1::bigint[], $2::text[]) AS v(id, name) WHERE f.id = v.id",
+            "FROM unnest($1::bigint[], $2::text[]) AS v(id, name) WHERE f.id = v.id "
+            "RETURNING f.id, f.revision_no, f.name, f.legal_form, f.bureau_code, f.district_code, "
+            "f.functional_zone, f.registered_on, f.tech_field",
             list(ids),
             list(names),
             at,

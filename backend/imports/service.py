@@ -380,13 +380,11 @@ async def _rename(
     repo: ImportRepository, plan: Plan, origin: tuple[str, int, str], actor: Actor, now: datetime
 ) -> list[tuple[Any, ...]]:
     """New names in place; each renamed firm's next revision, carrying the rest of its identity."""
-    await repo.rename_firms(
-        [i for i, _, _ in plan.renames], [r.identity["name"] for _, _, r in plan.renames], now
-    )
-    rows = {row.uscc: row for _, _, row in plan.renames}
-    renamed = await repo.firms(list(rows))
+    rows = {firm_id: row for firm_id, _, row in plan.renames}
+    renamed = await repo.rename_firms(list(rows), [row.identity["name"] for row in rows.values()], now)
     return [
-        (int(firm.firm_id), int(firm.revision_no), firm.name, firm.legal_form, firm.bureau_code, firm.district_code,
-         firm.functional_zone, firm.registered_on, firm.tech_field, *origin, rows[firm.uscc].row, actor.user_id, now)
-        for firm in renamed.itertuples(index=False)
+        (firm["id"], firm["revision_no"], firm["name"], firm["legal_form"], firm["bureau_code"], firm["district_code"],
+         firm["functional_zone"], firm["registered_on"], firm["tech_field"], *origin, rows[firm["id"]].row,
+         actor.user_id, now)
+        for firm in renamed
     ]  # fmt: skip
