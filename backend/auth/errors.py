@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from typing import ClassVar
 
 from backend.core.errors import AppError, Conflict, Unauthorized
@@ -29,8 +31,13 @@ class DuplicateUser(Conflict):
 
 
 class TooManyAttempts(AppError):
+    """Logins refused too often: try again after ``wait`` (sent as Retry-After, in whole seconds)."""
+
     status_code: ClassVar[int] = 429
     code = "auth.throttled"
 
-    def __init__(self, minutes: int) -> None:
-        super().__init__(f"登录失败次数过多，请 {minutes} 分钟后再试", retry_after_minutes=minutes)
+    def __init__(self, wait: timedelta) -> None:
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        minutes = math.ceil(seconds / 60)
+        super().__init__(f"登录失败次数过多，请 {minutes} 分钟后再试", retry_after_seconds=seconds)
+        self.headers = {"Retry-After": str(seconds)}

@@ -85,7 +85,7 @@ async def login_submit(
             request, settings, next_url=_safe_next(next), username=username, error=refused.detail, status=401
         )
     except TooManyAttempts as throttled:
-        return _login_form(
+        page = _login_form(
             request,
             settings,
             next_url=_safe_next(next),
@@ -93,6 +93,8 @@ async def login_submit(
             error=throttled.detail,
             status=429,
         )
+        page.headers.update(throttled.headers)
+        return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(response, request, settings, issued.token)
     return response

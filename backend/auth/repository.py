@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,14 +47,28 @@ class UserRepository:
         )
         return bool(result.rowcount)
 
-    async def failures_since(self, since: datetime, *, username: str, client_ip: str) -> tuple[int, int]:
-        """Refused logins since ``since``: for this account from this address, and from this address."""
+    async def throttled_until(
+        self, since: datetime, *, username: str, client_ip: str, per_account: int, per_address: int
+    ) -> datetime | None:
+        """When refused logins since ``since`` stop throttling this account here and this address; None if they don't.
+
+        Past a limit of N, the N-th newest refusal is the one whose expiry brings the count back under it.
+        """
         recent = col(LoginFailure.at) >= since
-        by_account = select(func.count()).where(
-            recent, LoginFailure.username == username, LoginFailure.client_ip == client_ip
-        )
-        by_address = select(func.count()).where(recent, LoginFailure.client_ip == client_ip)
-        return (await self.session.exec(by_account)).one(), (await self.session.exec(by_address)).one()
+        account = (LoginFailure.username == username, LoginFailure.client_ip == client_ip)
+        address = (LoginFailure.client_ip == client_ip,)
+        ends = []
+        for conditions, limit in ((account, per_account), (address, per_address)):
+            query = (
+                select(LoginFailure.at)
+                .where(recent, *conditions)
+                .order_by(col(LoginFailure.at).desc())
+                .offset(limit - 1)
+                .limit(1)
+            )
+            ends.append((await self.session.exec(query)).one_or_none())
+        counted = [end for end in ends if end is not None]
+        return max(counted) if counted else None
 
     def add(self, row: User | AuthToken | LoginFailure) -> None:
         self.session.add(row)

@@ -83,10 +83,16 @@ async def login(
     """
     repo = UserRepository(session)
     if throttle is not None:
-        since = clock.utc_now() - throttle.window
-        by_account, by_address = await repo.failures_since(since, username=username, client_ip=client_ip)
-        if by_account >= throttle.per_account or by_address >= throttle.per_address:
-            raise TooManyAttempts(int(throttle.window.total_seconds() // 60))
+        now = clock.utc_now()
+        oldest_counted = await repo.throttled_until(
+            now - throttle.window,
+            username=username,
+            client_ip=client_ip,
+            per_account=throttle.per_account,
+            per_address=throttle.per_address,
+        )
+        if oldest_counted is not None:
+            raise TooManyAttempts(oldest_counted + throttle.window - now)
     user = await repo.by_username(username)
     stored = user.password_hash if user is not None and user.is_active else None
     if not await asyncio.to_thread(verify_password, stored, password) or user is None or user.id is None:

@@ -57,7 +57,8 @@ def error_page(
 
 
 def app_error_response(exc: AppError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+    headers |= exc.headers
     return JSONResponse(
         error_body(exc.code, exc.detail, exc.context), status_code=exc.status_code, headers=headers
     )
@@ -67,7 +68,9 @@ async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     if is_page(request):
         errors = exc.context.get("errors")
-        return error_page(request, exc.status_code, exc.detail, errors if isinstance(errors, list) else None)
+        page = error_page(request, exc.status_code, exc.detail, errors if isinstance(errors, list) else None)
+        page.headers.update(exc.headers)
+        return page
     return app_error_response(exc)
 
 

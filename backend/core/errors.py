@@ -15,6 +15,7 @@ class AppError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.context = context
+        self.headers: dict[str, str] = {}  # sent with the answer, e.g. Retry-After
 
 
 class NotFound(AppError):

@@ -17,6 +17,7 @@ import pandas as pd
 
 from backend.imports.repository import FIGURES
 from importers.filings import FilingRow, FirmRow, ImportResult, Issue
+from rules.facts import FILING_FIELDS
 
 FIELD_LABELS = {"ip_class1": "I类知识产权", "ip_class2": "II类知识产权", "revenue_yuan": "营业收入"}
 
@@ -103,6 +104,9 @@ def plan_filings(
     return plan
 
 
+FIGURE_LABELS = {f.name: f.label for f in FILING_FIELDS}
+
+
 def _plan_firms(
     plan: Plan,
     result: ImportResult,
@@ -145,7 +149,10 @@ def _firm_problem(
     if named is not None and named != bureau.code:
         return f"表中审查单位为“{bureau_names.get(named, named)}”，与导入单位“{bureau.name}”不一致"
     if current is not None and current.bureau_code != bureau.code:
-        return f"该企业由{bureau_names.get(current.bureau_code, current.bureau_code)}审查，不能由{bureau.name}导入"
+        # Which bureau it belongs to is not this bureau's business: a probe must learn nothing.
+        return (
+            f"该企业不在{bureau.name}的审查范围内，本行未导入；企业如已迁入本辖区，请联系市科技局变更审查单位"
+        )
     if current is None:
         missing = [
             label
@@ -214,7 +221,7 @@ def _plan_filing(
         return
     other = previous.imported_by if previous is not None else None
     if previous is not None and isinstance(other, str) and other != bureau.code:
-        fields = "、".join(changed[:3])
+        fields = "、".join(FIGURE_LABELS[name] for name in changed[:3])
         message = (f"与{bureau_names.get(other, other)}导入的 {row.fiscal_year} 年度数据不一致（{fields}）：请与该局核实，"
                    "本行未导入")  # fmt: skip
         plan.issues.append(_issue(result, row.row, message, value=row.uscc, field_name=changed[0]))

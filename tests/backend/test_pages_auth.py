@@ -8,6 +8,9 @@ import httpx
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.core.config import Settings
+from backend.core.db import SessionFactory, get_session_factory
+from backend.main import create_app
 from backend.models import Role
 from backend.web.session import SESSION_COOKIE
 from tests.backend.pages_support import browse_as, form_token
@@ -151,3 +154,43 @@ async def test_home_without_a_session_goes_to_the_login_page(client: httpx.Async
     login = await client.get("/login")
     assert "登录 tidu" in login.text
     assert 'type="password"' in login.text
+
+
+async def test_a_throttled_account_says_when_to_retry_and_still_logs_in_from_another_address(
+    db: SessionFactory, database_url: str, session: AsyncSession
+) -> None:
+    """Someone guessing from one address must not lock the account's owner out everywhere."""
+    user = await make_user(session, Role.city)
+    app = create_app(Settings(database_url=database_url))
+
+    async def test_factory() -> SessionFactory:
+        return db
+
+    app.dependency_overrides[get_session_factory] = test_factory
+
+    def client_from(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://tidu.test")
+
+    async with client_from("203.0.113.7") as guesser, client_from("198.51.100.20") as owner:
+        for _ in range(5):
+            wrong = await guesser.post(
+                "/api/auth/login", json={"username": user.user.username, "password": "guess-guess"}
+            )
+            assert wrong.status_code == 401
+        throttled = await guesser.post(
+            "/api/auth/login", json={"username": user.user.username, "password": PASSWORD}
+        )
+        assert throttled.status_code == 429
+        # The wait is when the oldest counted refusal leaves the 15-minute window: just under 900 s.
+        assert 840 <= int(throttled.headers["retry-after"]) <= 900
+        assert throttled.json()["detail"] == "登录失败次数过多，请 15 分钟后再试"
+        page = await _submit_login(guesser, user.user.username, PASSWORD)
+        assert page.status_code == 429
+        assert 840 <= int(page.headers["retry-after"]) <= 900
+
+        from_elsewhere = await owner.post(
+            "/api/auth/login", json={"username": user.user.username, "password": PASSWORD}
+        )
+        assert from_elsewhere.status_code == 200
+        assert (await _submit_login(owner, user.user.username, PASSWORD)).status_code == 303

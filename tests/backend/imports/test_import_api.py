@@ -159,7 +159,11 @@ async def test_a_bureau_imports_only_for_itself(client: httpx.AsyncClient, sessi
     mine = new_uscc()
     result = (await upload(client, user, workbook(row(1, other.uscc, name=other.name), row(2, mine)))).json()
     assert [(i["row"], i["column"], i["message"]) for i in result["issues"]] == [
-        (3, "C", "该企业由和平区科技局审查，不能由静海区科技局导入")
+        (
+            3,
+            "C",
+            "该企业不在静海区科技局的审查范围内，本行未导入；企业如已迁入本辖区，请联系市科技局变更审查单位",
+        )
     ]
     assert result["run"]["counts"]["new_firms"] == 1
 
@@ -180,7 +184,7 @@ async def test_figures_another_bureau_imported_are_a_conflict_not_an_overwrite(
     ).json()
     conflict = [i for i in result["issues"] if i["severity"] == "error"]
     assert len(conflict) == 1
-    assert conflict[0]["message"].startswith("与静海区科技局导入的 2024 年度数据不一致（revenue_yuan）")
+    assert conflict[0]["message"].startswith("与静海区科技局导入的 2024 年度数据不一致（营业收入）")
     filing = (await client.get(f"/api/firms/{firm.uscc}/filings/2024", headers=admin.headers)).json()
     assert filing["revenue_yuan"] == 5_000_000
 

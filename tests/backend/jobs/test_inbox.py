@@ -124,7 +124,7 @@ async def test_an_inbox_acts_with_its_own_bureaus_rights_only(
     await run_claimed(context, "inbox", FIRE, import_inboxes)
     failed = context.settings.inbox_dir / "heping" / "failed"
     text = next(failed.glob("*b.xlsx.report.txt")).read_text(encoding="utf-8-sig")
-    assert "该企业由静海区科技局审查，不能由和平区科技局导入" in text
+    assert "该企业不在和平区科技局的审查范围内，本行未导入" in text
 
 
 def test_files_still_arriving_wait_for_the_next_run(tmp_path: Path) -> None:
