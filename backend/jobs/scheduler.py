@@ -23,7 +23,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from backend.core.config import Settings, libpq_url
-from backend.core.db import make_engine, make_session_factory, transaction
+from backend.core.db import dispose_engine, make_engine, make_session_factory, transaction
 from backend.jobs import tasks
 from backend.jobs.inbox import prepare_inboxes
 from backend.jobs.repository import JobRepository
@@ -79,7 +79,7 @@ async def run_scheduler(settings: Settings, url: str, stop: asyncio.Event) -> No
                 with contextlib.suppress(Exception):
                     await lock.close()
     finally:
-        await engine.dispose()
+        await dispose_engine(engine)
 
 
 async def _lead(context: JobContext, url: str, lock: asyncpg.Connection, stop: asyncio.Event) -> None:
