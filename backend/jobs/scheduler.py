@@ -63,8 +63,14 @@ async def run_scheduler(settings: Settings, url: str, stop: asyncio.Event) -> No
     try:
         while not stop.is_set():
             try:
+                # Bounded like every engine's connections: on a database that stopped answering,
+                # the connect or the heartbeat fails (TimeoutError is an OSError) instead of hanging,
+                # and leadership is retried rather than held by a scheduler that can do nothing.
                 lock = await asyncpg.connect(
-                    libpq_url(url), server_settings={"application_name": "tidu-scheduler-leader"}
+                    libpq_url(url),
+                    server_settings={"application_name": "tidu-scheduler-leader"},
+                    timeout=settings.db_connect_timeout_seconds,
+                    command_timeout=settings.db_connect_timeout_seconds,
                 )
             except (OSError, asyncpg.PostgresError) as exc:
                 logger.warning("scheduler: database unavailable (%s); retrying", exc)

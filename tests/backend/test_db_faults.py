@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from backend.core.config import Settings, libpq_url
 from backend.core.db import make_engine, unavailability
+from backend.jobs import tasks
 from backend.main import create_app
 from tests.db_proxy import FaultyProxy, proxied
 from tests.serving import serving
@@ -276,3 +277,52 @@ def test_errors_that_are_not_the_database_stay_errors() -> None:
     # A full disk or a bug is a 500 with its traceback in the log, not a misleading 503.
     assert unavailability(FileNotFoundError("exports/2026.xlsx")) is None
     assert unavailability(ValueError("bug")) is None
+
+
+def test_the_scheduler_stops_promptly_when_its_database_stopped_answering(
+    scratch_database: str, tmp_path: Path
+) -> None:
+    """Before: the leader's heartbeat waited forever, so SIGTERM (and `tidu serve`'s own shutdown)
+    hung until the scheduler process was killed."""
+    with proxied(scratch_database) as (proxy, url):
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("TIDU_") and k != "DATABASE_URL"},
+            "DATABASE_URL": url,
+            "TIDU_DATA_DIR": str(tmp_path),
+            "TIDU_DB_CONNECT_TIMEOUT_SECONDS": "2",
+            # No job fires during the test: APScheduler's own job store (synchronous, by design)
+            # would block on the dead connection whatever tidu does.
+            "TIDU_INBOX_POLL_SECONDS": "86400",
+        }
+        scheduler = subprocess.Popen([str(TIDU), "scheduler"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while not asyncio.run(leading(scratch_database)):
+                assert scheduler.poll() is None, "`tidu scheduler` exited"
+                assert time.monotonic() < deadline, "the scheduler never took the lead"
+                time.sleep(0.5)
+            proxy.cut("blackhole")
+            time.sleep(6)  # a heartbeat (every 5 s) is now waiting on the dead connection
+
+            scheduler.send_signal(signal.SIGTERM)
+
+            assert scheduler.wait(timeout=30) == 0
+        finally:
+            if scheduler.poll() is None:
+                scheduler.kill()
+                scheduler.wait()
+
+
+async def leading(url: str) -> bool:
+    """A scheduler holds the leader lock and has stored every job (its start is over)."""
+    conn = await asyncpg.connect(libpq_url(url))
+    try:
+        held: bool = await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+        )
+        stored = await conn.fetchval("SELECT count(*) FROM apscheduler_jobs") if held else 0
+        return held and stored == len(tasks.job_specs(Settings()))
+    finally:
+        await conn.close()
