@@ -326,3 +326,16 @@ async def leading(url: str) -> bool:
         return held and stored == len(tasks.job_specs(Settings()))
     finally:
         await conn.close()
+
+
+async def test_a_database_failure_outside_the_request_session_is_still_a_503() -> None:
+    """The catch-all handler consults the same classification: not a 500 「服务器内部错误」."""
+    app = create_app(Settings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none"))
+
+    @app.get("/api/lost-connection")
+    async def lost_connection() -> None:
+        raise DBAPIError("SELECT 1", {}, ConnectionResetError("reset by peer"), connection_invalidated=True)
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tidu.test") as c:
+        assert_unavailable(await c.get("/api/lost-connection"))
