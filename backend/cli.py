@@ -31,7 +31,7 @@ from backend.commands import rules as rules_commands
 from backend.commands import tiers as tier_commands
 from backend.commands.common import console, errors, fail, in_transaction, operator
 from backend.core.config import Settings, get_settings, libpq_url
-from backend.core.db import database_url, make_engine
+from backend.core.db import database_url, dispose_engine, make_engine
 from backend.core.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
 from backend.demo import service as demo_service
 from backend.models import ROLE_LABELS, Role
@@ -114,7 +114,7 @@ async def upgrade_database(url: str, settings: Settings) -> None:
             assert isinstance(connection, AsyncConnection)
             await connection.run_sync(upgrade)
     finally:
-        await engine.dispose()
+        await dispose_engine(engine)
 
 
 @app.command()
@@ -148,6 +148,9 @@ def serve(
                     port=port or settings.port,
                     workers=workers,
                     log_level="info",
+                    # Then cancel what is left: a request stuck on a dead database must not hold
+                    # up a restart (uvicorn would otherwise wait for it indefinitely).
+                    timeout_graceful_shutdown=settings.shutdown_grace_seconds,
                 )
             finally:
                 if scheduler is not None:

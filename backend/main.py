@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -15,7 +16,15 @@ from backend.awards.pages import pages as awards_pages
 from backend.certificates.api import router as certificates_router
 from backend.core.body_limit import BodySizeLimit
 from backend.core.config import Settings, get_settings
-from backend.core.db import database_url, make_engine, make_session_factory
+from backend.core.db import (
+    HEALTH_ROLE,
+    WEB_ROLE,
+    AdmissionGate,
+    database_url,
+    dispose_engine,
+    make_engine,
+    make_session_factory,
+)
 from backend.core.error_handlers import install_error_handlers
 from backend.dashboard.pages import pages as dashboard_pages
 from backend.evaluations.api import router as evaluations_router
@@ -77,11 +86,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # `tidu serve` has started the embedded server and handed its URL down; run any
         # other way without DATABASE_URL, this process adopts (or starts) it itself.
         with database_url(settings) as url:
-            engine = make_engine(url, settings, role="api")
+            engine = make_engine(url, settings, role=WEB_ROLE)
+            health = make_engine(url, settings, role=HEALTH_ROLE)
             try:
-                yield {"session_factory": make_session_factory(engine)}
+                yield {
+                    "session_factory": make_session_factory(engine),
+                    "health_factory": make_session_factory(health),
+                }
             finally:
-                await engine.dispose()
+                # Bounded: shutdown never waits on connections to a server that went away.
+                await asyncio.gather(dispose_engine(engine), dispose_engine(health))
 
     app = FastAPI(
         title="tidu 科技型企业梯度培育登记系统",
@@ -90,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.db_gate = AdmissionGate(settings.db_request_slots, settings.db_queue_wait_seconds)
     install_error_handlers(app)
     # The upload itself plus room for the form's other fields.
     app.add_middleware(BodySizeLimit, limit=settings.import_limits().max_bytes + 1024 * 1024)

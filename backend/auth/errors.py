@@ -40,4 +40,4 @@ class TooManyAttempts(AppError):
         seconds = max(1, math.ceil(wait.total_seconds()))
         minutes = math.ceil(seconds / 60)
         super().__init__(f"登录失败次数过多，请 {minutes} 分钟后再试", retry_after_seconds=seconds)
-        self.headers = {"Retry-After": str(seconds)}
+        self.retry_after = seconds

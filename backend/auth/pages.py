@@ -93,7 +93,7 @@ async def login_submit(
             error=throttled.detail,
             status=429,
         )
-        page.headers.update(throttled.headers)
+        page.headers["Retry-After"] = str(throttled.retry_after)
         return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(response, request, settings, issued.token)

@@ -13,7 +13,7 @@ from rich.console import Console
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.config import get_settings
-from backend.core.db import database_url, make_engine, make_session_factory, transaction
+from backend.core.db import database_url, dispose_engine, make_engine, make_session_factory, transaction
 from backend.core.embedded_pg import EmbeddedPostgresError
 from backend.core.errors import AppError
 from backend.core.security import Actor
@@ -44,7 +44,7 @@ def in_transaction(work: Callable[[AsyncSession], Awaitable[T]], *, role: str = 
             async with transaction(make_session_factory(engine)) as session:
                 return await work(session)
         finally:
-            await engine.dispose()
+            await dispose_engine(engine)
 
     try:
         with database_url(settings) as url:

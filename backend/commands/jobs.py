@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.commands.common import console, fail, in_transaction, operator
 from backend.core import clock
 from backend.core.config import get_settings
-from backend.core.db import database_url, make_engine, make_session_factory
+from backend.core.db import database_url, dispose_engine, make_engine, make_session_factory
 from backend.core.embedded_pg import EmbeddedPostgresError
 from backend.jobs import service as job_service
 from backend.jobs import tasks
@@ -57,7 +57,7 @@ def run_now(job: Annotated[str, typer.Argument(help="任务：" + "、".join(tas
             context = JobContext(make_session_factory(engine), settings)
             return await run_claimed(context, job, clock.utc_now(), tasks.WORK[job])
         finally:
-            await engine.dispose()
+            await dispose_engine(engine)
 
     with database_url(settings) as url:
         run_id = asyncio.run(main(url))

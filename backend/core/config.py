@@ -51,7 +51,23 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     # OS account that runs the embedded PostgreSQL when tidu itself runs as root.
     pg_user: str | None = None
-    db_pool_size: int = 5
+    # Connections per process: the pool, and extra ones opened for bursts beyond it.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    # How long to wait for PostgreSQL to accept a connection before calling it down.
+    db_connect_timeout_seconds: float = Field(default=5, gt=0)
+    # Longest statement a web request may run (server statement_timeout; the client gives up a
+    # little later if the server itself stops answering). 0 = no limit.
+    db_statement_timeout_seconds: float = Field(default=30, ge=0)
+    # The same for the command line, the scheduler and migrations, whose year evaluations,
+    # imports and exports legitimately run long statements. 0 = no limit.
+    db_job_statement_timeout_seconds: float = Field(default=3600, ge=0)
+    # Admission control, per API process: requests using the database at once (unset: the pool
+    # plus its overflow), and how long one more may wait for a slot before it is answered 503.
+    max_db_requests: int | None = Field(default=None, ge=1)
+    db_queue_wait_seconds: float = Field(default=3, gt=0)
+    # On SIGTERM, how long `tidu serve` lets requests in progress finish before cancelling them.
+    shutdown_grace_seconds: int = Field(default=15, ge=1)
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     token_ttl_hours: int = 12
     # Login throttling: refusals per account and address, and per address, within the window.
@@ -63,6 +79,11 @@ class Settings(BaseSettings):
     port: int = 8000
     max_upload_mb: int = Field(default=50, ge=1, le=1024)  # one workbook upload (and inbox file)
     inbox_poll_seconds: int = Field(default=60, ge=5)  # how often the scheduler looks in inbox/<bureau>/
+
+    @property
+    def db_request_slots(self) -> int:
+        """Requests one API process lets use the database at once."""
+        return self.max_db_requests or self.db_pool_size + self.db_max_overflow
 
     def import_limits(self) -> Limits:
         return Limits(max_bytes=self.max_upload_mb * 1024 * 1024)

@@ -14,7 +14,9 @@ used, because as root it adds a system user and opens directory permissions. Ins
 * clients authenticate by peer credentials, mapped from the OS account that launched tidu;
 * every tidu process using the server holds a shared ``flock`` on ``users.lock`` for its
   lifetime; the last one out stops the server. A server left running by a killed process
-  is adopted by the next one.
+  is adopted by the next one;
+* when the server had to recover from a crash (it was killed, or one of its processes was, and
+  it replayed its WAL on the next start), the first tidu process to notice logs it once.
 """
 
 from __future__ import annotations
@@ -23,22 +25,29 @@ import contextlib
 import fcntl
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import pwd
 import shlex
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
+log = logging.getLogger("tidu.embedded_pg")
 DATABASE = "tidu"
 SUPERUSER = "postgres"
 PORT = 5432
 SOCKET_PATH_MAX = 107  # sun_path limit on Linux, minus the terminating NUL
 _SERVICE_ACCOUNTS = ("postgres", "nobody")
+# What PostgreSQL logs when it starts on a cluster that was not shut down cleanly.
+_CRASH_RECOVERY = "automatic recovery in progress"
+_LOG_TAIL_BYTES = 1 << 20
+READY_TIMEOUT_SECONDS = 60  # as long as ``pg_ctl start -w -t 60`` waits  # the server log only grows; the last recovery is near its end
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -131,7 +140,10 @@ class EmbeddedPostgres:
                 self._ensure_cluster()
                 if not self.is_running():
                     self._start()
+                else:
+                    self._wait_until_ready()
                 self._ensure_database()
+                self._report_crash_recovery()
             yield self.url()
         finally:
             if not keep_running:
@@ -279,6 +291,47 @@ class EmbeddedPostgres:
         if result.returncode != 0:
             tail = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
             raise EmbeddedPostgresError(f"内嵌 PostgreSQL 启动失败：{result.stderr.strip()}\n{tail}")
+
+    def _wait_until_ready(self) -> None:
+        """A server found running may still be replaying its WAL after one of its processes
+        crashed (it restarts them itself): wait for it as ``pg_ctl start -w`` would."""
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            ready = self._pg("pg_isready", "-q", "-h", str(self.cluster), "-p", str(PORT), check=False)
+            if ready.returncode == 0:
+                return
+            time.sleep(0.2)
+        # Still not ready: the next step's connection error tells why.
+
+    def _report_crash_recovery(self) -> None:
+        """Log, once per recovery, that PostgreSQL recovered from a crash.
+
+        Read from the server log: it covers both a cluster started after being killed and a
+        running server that restarted its processes after one of them crashed. The last
+        recovery line reported is kept in ``recovery-reported`` so that it is told once.
+        """
+        try:
+            with self.log_file.open("rb") as server_log:
+                server_log.seek(max(0, self.log_file.stat().st_size - _LOG_TAIL_BYTES))
+                tail = server_log.read().decode(errors="replace")
+        except OSError:
+            return  # no log yet: nothing has crashed
+        recoveries = [line.strip() for line in tail.splitlines() if _CRASH_RECOVERY in line]
+        if not recoveries:
+            return
+        marker = self.root / "recovery-reported"
+        with contextlib.suppress(OSError):
+            if marker.read_text(encoding="utf-8") == recoveries[-1]:
+                return
+        log.warning(
+            "PostgreSQL recovered from a crash: the embedded cluster %s was not shut down cleanly "
+            "and replayed its write-ahead log (%s); details in %s",
+            self.cluster,
+            recoveries[-1],
+            self.log_file,
+        )
+        with contextlib.suppress(OSError):
+            marker.write_text(recoveries[-1], encoding="utf-8")
 
     def _ensure_database(self) -> None:
         exists = self._psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'")

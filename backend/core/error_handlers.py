@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backend.core.db import unavailability
 from backend.core.errors import AppError
 from backend.core.validation_messages import describe_validation_errors
 from backend.web.render import render
@@ -36,6 +37,7 @@ _PAGE_TITLES = {
     422: "输入有误",
     429: "请稍后再试",
     500: "服务器内部错误",
+    503: "服务暂不可用",
 }
 
 
@@ -56,11 +58,18 @@ def error_page(
     return render(request, "error.html", context, status_code=status)
 
 
-def app_error_response(exc: AppError) -> JSONResponse:
+def _app_error_headers(exc: AppError) -> dict[str, str]:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
-    headers |= exc.headers
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return headers
+
+
+def app_error_response(exc: AppError) -> JSONResponse:
     return JSONResponse(
-        error_body(exc.code, exc.detail, exc.context), status_code=exc.status_code, headers=headers
+        error_body(exc.code, exc.detail, exc.context),
+        status_code=exc.status_code,
+        headers=_app_error_headers(exc),
     )
 
 
@@ -69,7 +78,7 @@ async def _app_error(request: Request, exc: Exception) -> Response:
     if is_page(request):
         errors = exc.context.get("errors")
         page = error_page(request, exc.status_code, exc.detail, errors if isinstance(errors, list) else None)
-        page.headers.update(exc.headers)
+        page.headers.update(_app_error_headers(exc))
         return page
     return app_error_response(exc)
 
@@ -121,6 +130,10 @@ async def _integrity_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
+    failure = unavailability(exc)  # a database failure outside the request session: still a 503
+    if failure is not None:
+        log.warning("%s %s: %s (%r)", request.method, request.url.path, failure.code, exc)
+        return await _app_error(request, failure)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if is_page(request):
         return error_page(request, 500, "服务器内部错误，请稍后重试；问题已记录。")

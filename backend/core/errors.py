@@ -10,12 +10,13 @@ class AppError(Exception):
 
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "invalid"
+    # Seconds, sent as Retry-After when set; a subclass fixes it, or an instance says its own.
+    retry_after: int | None = None
 
     def __init__(self, detail: str, **context: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.context = context
-        self.headers: dict[str, str] = {}  # sent with the answer, e.g. Retry-After
 
 
 class NotFound(AppError):
@@ -46,3 +47,43 @@ class Unprocessable(AppError):
 
     def __init__(self, field: str, value: Any, message: str) -> None:
         super().__init__(message, errors=[{"field": field, "value": value, "message": message}])
+
+
+class ServiceUnavailable(AppError):
+    """A transient failure nobody has to fix by hand: the client should retry after ``retry_after``.
+
+    Nothing was written: the request's one transaction was rolled back or never began (a commit
+    whose answer was lost with the connection is the one case PostgreSQL alone can settle).
+    """
+
+    status_code = 503
+    code = "unavailable"
+    retry_after = 5
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """PostgreSQL cannot be reached, or stopped answering, or dropped the connection."""
+
+    code = "database.unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("数据库暂不可用，请稍后再试")
+
+
+class DatabaseTimeout(ServiceUnavailable):
+    """A statement ran past the web requests' statement timeout and PostgreSQL cancelled it."""
+
+    code = "database.timeout"
+
+    def __init__(self) -> None:
+        super().__init__("数据库响应超时，请稍后再试")
+
+
+class ServerBusy(ServiceUnavailable):
+    """This process is already running as many database requests as it has connections for."""
+
+    code = "server.busy"
+    retry_after = 2
+
+    def __init__(self) -> None:
+        super().__init__("服务器繁忙，请稍后再试")

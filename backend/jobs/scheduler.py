@@ -23,7 +23,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from backend.core.config import Settings, libpq_url
-from backend.core.db import make_engine, make_session_factory, transaction
+from backend.core.db import dispose_engine, make_engine, make_session_factory, transaction
 from backend.jobs import tasks
 from backend.jobs.inbox import prepare_inboxes
 from backend.jobs.repository import JobRepository
@@ -63,8 +63,14 @@ async def run_scheduler(settings: Settings, url: str, stop: asyncio.Event) -> No
     try:
         while not stop.is_set():
             try:
+                # Bounded like every engine's connections: on a database that stopped answering,
+                # the connect or the heartbeat fails (TimeoutError is an OSError) instead of hanging,
+                # and leadership is retried rather than held by a scheduler that can do nothing.
                 lock = await asyncpg.connect(
-                    libpq_url(url), server_settings={"application_name": "tidu-scheduler-leader"}
+                    libpq_url(url),
+                    server_settings={"application_name": "tidu-scheduler-leader"},
+                    timeout=settings.db_connect_timeout_seconds,
+                    command_timeout=settings.db_connect_timeout_seconds,
                 )
             except (OSError, asyncpg.PostgresError) as exc:
                 logger.warning("scheduler: database unavailable (%s); retrying", exc)
@@ -79,7 +85,7 @@ async def run_scheduler(settings: Settings, url: str, stop: asyncio.Event) -> No
                 with contextlib.suppress(Exception):
                     await lock.close()
     finally:
-        await engine.dispose()
+        await dispose_engine(engine)
 
 
 async def _lead(context: JobContext, url: str, lock: asyncpg.Connection, stop: asyncio.Event) -> None:

@@ -7,6 +7,7 @@ and its own server; teardown stops whatever is still running and deletes the dir
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import select
@@ -538,3 +539,70 @@ def test_as_root_binaries_the_account_cannot_reach_are_copied_once(data_dir: Pat
         assert stat.S_IMODE(hidden.stat().st_mode) == 0o700  # and never opened up
     finally:
         shutil.rmtree(hidden, ignore_errors=True)
+
+
+# -- crash recovery -------------------------------------------------------------------------
+
+
+def recovery_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "tidu.embedded_pg" and "PostgreSQL recovered from a crash" in r.getMessage()
+    ]
+
+
+def test_starting_a_cluster_that_crashed_logs_its_recovery_once(
+    server: EmbeddedPostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operator learns that PostgreSQL went down hard and replayed its WAL (before: silence)."""
+    caplog.set_level(logging.WARNING, logger="tidu.embedded_pg")
+    with server.running(keep_running=True) as url:
+        execute(url, "CREATE TABLE survivor (id int)", "INSERT INTO survivor VALUES (1)")
+    assert recovery_warnings(caplog) == []  # a clean first start is not a recovery
+    killed = processes_in(server.cluster)
+    for pid in killed:  # the server is killed outright
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + TIMEOUT
+    while any(Path(f"/proc/{pid}").exists() for pid in killed):  # reaped, not only dead
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+    with server.running() as url:
+        assert fetch(url, "SELECT count(*) FROM survivor") == 1
+
+    [warning] = recovery_warnings(caplog)
+    assert str(server.cluster) in warning
+    assert str(server.log_file) in warning
+    with server.running():
+        pass
+    assert len(recovery_warnings(caplog)) == 1  # told once, not on every later start
+
+
+def test_adopting_a_server_that_restarted_after_a_crash_logs_its_recovery(
+    server: EmbeddedPostgres, start_holder: Callable[[], Holder], caplog: pytest.LogCaptureFixture
+) -> None:
+    """One PostgreSQL process crashed; the server restarted itself while another tidu held it."""
+    caplog.set_level(logging.WARNING, logger="tidu.embedded_pg")
+    holder = start_holder()
+
+    async def crash_a_backend() -> None:
+        connection = await asyncpg.connect(
+            "postgresql://" + holder.url.removeprefix("postgresql+asyncpg://"), timeout=TIMEOUT
+        )
+        try:
+            os.kill(await connection.fetchval("SELECT pg_backend_pid()"), signal.SIGKILL)
+        finally:
+            connection.terminate()
+
+    asyncio.run(crash_a_backend())
+    deadline = time.monotonic() + TIMEOUT
+    while "automatic recovery in progress" not in server.log_file.read_text(errors="replace"):
+        assert time.monotonic() < deadline, "the server did not restart after the crash"
+        time.sleep(0.05)
+
+    with server.running() as url:  # adopted while it may still be replaying its WAL
+        assert fetch(url, "SELECT 1") == 1
+
+    assert len(recovery_warnings(caplog)) == 1
+    holder.release()
