@@ -129,7 +129,8 @@ def _exit_on_sigterm() -> None:
 
 
 def _start_scheduler() -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "backend", "scheduler"])
+    # The child ends itself when this process dies, even by SIGKILL (backend/core/parent_watch.py).
+    return subprocess.Popen([sys.executable, "-m", "backend", "scheduler", "--parent-pid", str(os.getpid())])
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
