@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -30,6 +35,8 @@ from backend.commands.common import console, errors, fail, in_transaction, opera
 from backend.core.config import Settings, get_settings, libpq_url
 from backend.core.db import database_url, make_engine
 from backend.core.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
+from backend.core.logs import logging_config
+from backend.core.metrics import MULTIPROC_ENV
 from backend.demo import service as demo_service
 from backend.models import ROLE_LABELS, Role
 from backend.registry import service as registry
@@ -80,6 +87,11 @@ async def upgrade_database(url: str, settings: Settings) -> None:
         await engine.dispose()
 
 
+class LogFormatChoice(StrEnum):
+    text = "text"
+    json = "json"
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="监听地址（默认 TIDU_HOST 或 127.0.0.1）")] = None,
@@ -88,16 +100,35 @@ def serve(
     with_scheduler: Annotated[
         bool, typer.Option("--scheduler/--no-scheduler", help="同时在独立进程中运行后台任务调度器")
     ] = True,
+    log_format: Annotated[
+        LogFormatChoice | None, typer.Option(help="日志格式：text 或 json（默认 TIDU_LOG_FORMAT 或 text）")
+    ] = None,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="采信受信任反向代理的 X-Forwarded-For / X-Forwarded-Proto（--no-proxy-headers：一律不采信）",
+        ),
+    ] = True,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="受信任的反向代理地址或网段，逗号分隔（默认 TIDU_FORWARDED_ALLOW_IPS 或 127.0.0.1）"
+        ),
+    ] = None,
 ) -> None:
     """Serve the API and pages (OpenAPI at /docs), and the job scheduler in its own process."""
     import uvicorn
 
     settings = get_settings()
     _exit_on_sigterm()
+    chosen_format = log_format.value if log_format is not None else settings.log_format
+    trusted = settings.forwarded_allow_ips if forwarded_allow_ips is None else forwarded_allow_ips
     try:
-        with database_url(settings) as url:
+        with database_url(settings) as url, metrics_directory():
             # Workers and the scheduler inherit the URL: one embedded server for all, started here.
             os.environ["DATABASE_URL"] = url
+            os.environ["TIDU_LOG_FORMAT"] = chosen_format
             get_settings.cache_clear()
             scheduler = _start_scheduler() if with_scheduler else None
             console.print(
@@ -111,12 +142,31 @@ def serve(
                     port=port or settings.port,
                     workers=workers,
                     log_level="info",
+                    log_config=logging_config(chosen_format),
+                    access_log=False,  # tidu.access writes one line per request, with its id
+                    proxy_headers=proxy_headers and bool(trusted.strip()),
+                    forwarded_allow_ips=trusted,
                 )
             finally:
                 if scheduler is not None:
                     _stop(scheduler)
     except EmbeddedPostgresError as exc:
         raise fail(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[None]:
+    """One prometheus multiprocess directory for the API workers and the scheduler, removed after.
+
+    Set before any of them imports prometheus_client (backend/core/metrics.py imports it late).
+    """
+    directory = tempfile.mkdtemp(prefix="tidu-metrics-")
+    os.environ[MULTIPROC_ENV] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _exit_on_sigterm() -> None:

@@ -16,6 +16,7 @@ from backend.core import clock
 from backend.core.config import get_settings
 from backend.core.db import database_url, make_engine, make_session_factory
 from backend.core.embedded_pg import EmbeddedPostgresError
+from backend.core.logs import configure_logging
 from backend.core.parent_watch import die_with_parent
 from backend.jobs import service as job_service
 from backend.jobs import tasks
@@ -35,6 +36,7 @@ def scheduler(
     if parent_pid is not None:
         die_with_parent(parent_pid)  # `tidu serve` killed outright must not leave an orphan leading
     settings = get_settings()
+    configure_logging(settings.log_format)
 
     async def main(url: str) -> None:
         stop = asyncio.Event()
