@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.auth import service as auth_service
 from backend.auth.schemas import NewUser
 from backend.commands import awards as award_commands
+from backend.commands import backup as backup_commands
 from backend.commands import exports as export_commands
 from backend.commands import imports as import_commands
 from backend.commands import jobs as job_commands
@@ -48,6 +49,8 @@ app = typer.Typer(no_args_is_help=True, help="tidu：天津科技型企业梯度
 db_app = typer.Typer(no_args_is_help=True, help="数据库：迁移、连接串、内嵌 PostgreSQL 的启停")
 user_app = typer.Typer(no_args_is_help=True, help="用户管理")
 app.add_typer(db_app, name="db")
+db_app.command("backup")(backup_commands.backup)
+db_app.command("restore")(backup_commands.restore)
 app.add_typer(user_app, name="user")
 app.add_typer(rules_commands.rules_app, name="rules")
 app.add_typer(import_commands.template_app, name="template")
