@@ -44,6 +44,7 @@ from backend.registry import service as registry
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
+METRICS_PREFIX = "tidu-metrics-"
 
 app = typer.Typer(no_args_is_help=True, help="tidu：天津科技型企业梯度培育登记系统")
 db_app = typer.Typer(no_args_is_help=True, help="数据库：迁移、连接串、内嵌 PostgreSQL 的启停")
@@ -162,14 +163,29 @@ def metrics_directory() -> Iterator[None]:
     """One prometheus multiprocess directory for the API workers and the scheduler, removed after.
 
     Set before any of them imports prometheus_client (backend/core/metrics.py imports it late).
+    The directory is named after this process: one a killed `tidu serve` left is removed here.
     """
-    directory = tempfile.mkdtemp(prefix="tidu-metrics-")
+    for stale in Path(tempfile.gettempdir()).glob(f"{METRICS_PREFIX}*-*"):
+        owner = stale.name.removeprefix(METRICS_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not _process_exists(int(owner)):
+            shutil.rmtree(stale, ignore_errors=True)
+    directory = tempfile.mkdtemp(prefix=f"{METRICS_PREFIX}{os.getpid()}-")
     os.environ[MULTIPROC_ENV] = directory
     try:
         yield
     finally:
         os.environ.pop(MULTIPROC_ENV, None)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another account's
+    return True
 
 
 def _exit_on_sigterm() -> None:

@@ -11,7 +11,9 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 from tests.test_cli import (
     TIDU,
@@ -68,7 +70,10 @@ def test_sigkill_of_serve_ends_its_scheduler_and_the_next_serve_adopts_the_datab
         assert wait_until_gone(orphans) == [], "the scheduler outlived `tidu serve` killed with SIGKILL"
         assert processes_in(cluster), "the embedded PostgreSQL should stay up for the next start to adopt"
 
+        left = list(Path(tempfile.gettempdir()).glob(f"tidu-metrics-{first.pid}-*"))
+        assert left, "the killed `tidu serve` had a metrics directory"
         second = serve()  # adopts the running server
+        assert not any(path.exists() for path in left), "the next start removes what the killed one left"
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=TIMEOUT) == 128 + signal.SIGTERM
         assert wait_until_gone(schedulers) == []
