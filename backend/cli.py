@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -24,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.auth import service as auth_service
 from backend.auth.schemas import NewUser
 from backend.commands import awards as award_commands
+from backend.commands import backup as backup_commands
 from backend.commands import exports as export_commands
 from backend.commands import imports as import_commands
 from backend.commands import jobs as job_commands
@@ -33,17 +38,22 @@ from backend.commands.common import console, errors, fail, in_transaction, opera
 from backend.core.config import Settings, get_settings, libpq_url
 from backend.core.db import database_url, dispose_engine, make_engine
 from backend.core.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
+from backend.core.logs import logging_config
+from backend.core.metrics import MULTIPROC_ENV
 from backend.demo import service as demo_service
 from backend.models import ROLE_LABELS, Role
 from backend.registry import service as registry
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
+METRICS_PREFIX = "tidu-metrics-"
 
 app = typer.Typer(no_args_is_help=True, help="tidu：天津科技型企业梯度培育登记系统")
 db_app = typer.Typer(no_args_is_help=True, help="数据库：迁移、连接串、内嵌 PostgreSQL 的启停")
 user_app = typer.Typer(no_args_is_help=True, help="用户管理")
 app.add_typer(db_app, name="db")
+db_app.command("backup")(backup_commands.backup)
+db_app.command("restore")(backup_commands.restore)
 app.add_typer(user_app, name="user")
 app.add_typer(rules_commands.rules_app, name="rules")
 app.add_typer(import_commands.template_app, name="template")
@@ -117,6 +127,11 @@ async def upgrade_database(url: str, settings: Settings) -> None:
         await dispose_engine(engine)
 
 
+class LogFormatChoice(StrEnum):
+    text = "text"
+    json = "json"
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="监听地址（默认 TIDU_HOST 或 127.0.0.1）")] = None,
@@ -125,16 +140,35 @@ def serve(
     with_scheduler: Annotated[
         bool, typer.Option("--scheduler/--no-scheduler", help="同时在独立进程中运行后台任务调度器")
     ] = True,
+    log_format: Annotated[
+        LogFormatChoice | None, typer.Option(help="日志格式：text 或 json（默认 TIDU_LOG_FORMAT 或 text）")
+    ] = None,
+    proxy_headers: Annotated[
+        bool,
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="采信受信任反向代理的 X-Forwarded-For / X-Forwarded-Proto（--no-proxy-headers：一律不采信）",
+        ),
+    ] = True,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="受信任的反向代理地址或网段，逗号分隔（默认 TIDU_FORWARDED_ALLOW_IPS 或 127.0.0.1）"
+        ),
+    ] = None,
 ) -> None:
     """Serve the API and pages (OpenAPI at /docs), and the job scheduler in its own process."""
     import uvicorn
 
     settings = get_settings()
     _exit_on_sigterm()
+    chosen_format = log_format.value if log_format is not None else settings.log_format
+    trusted = settings.forwarded_allow_ips if forwarded_allow_ips is None else forwarded_allow_ips
     try:
-        with database_url(settings) as url:
+        with database_url(settings) as url, metrics_directory():
             # Workers and the scheduler inherit the URL: one embedded server for all, started here.
             os.environ["DATABASE_URL"] = url
+            os.environ["TIDU_LOG_FORMAT"] = chosen_format
             get_settings.cache_clear()
             scheduler = _start_scheduler() if with_scheduler else None
             console.print(
@@ -151,12 +185,46 @@ def serve(
                     # Then cancel what is left: a request stuck on a dead database must not hold
                     # up a restart (uvicorn would otherwise wait for it indefinitely).
                     timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+                    log_config=logging_config(chosen_format),
+                    access_log=False,  # tidu.access writes one line per request, with its id
+                    proxy_headers=proxy_headers and bool(trusted.strip()),
+                    forwarded_allow_ips=trusted,
                 )
             finally:
                 if scheduler is not None:
                     _stop(scheduler)
     except EmbeddedPostgresError as exc:
         raise fail(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[None]:
+    """One prometheus multiprocess directory for the API workers and the scheduler, removed after.
+
+    Set before any of them imports prometheus_client (backend/core/metrics.py imports it late).
+    The directory is named after this process: one a killed `tidu serve` left is removed here.
+    """
+    for stale in Path(tempfile.gettempdir()).glob(f"{METRICS_PREFIX}*-*"):
+        owner = stale.name.removeprefix(METRICS_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not _process_exists(int(owner)):
+            shutil.rmtree(stale, ignore_errors=True)
+    directory = tempfile.mkdtemp(prefix=f"{METRICS_PREFIX}{os.getpid()}-")
+    os.environ[MULTIPROC_ENV] = directory
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another account's
+    return True
 
 
 def _exit_on_sigterm() -> None:
@@ -169,7 +237,8 @@ def _exit_on_sigterm() -> None:
 
 
 def _start_scheduler() -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "backend", "scheduler"])
+    # The child ends itself when this process dies, even by SIGKILL (backend/core/parent_watch.py).
+    return subprocess.Popen([sys.executable, "-m", "backend", "scheduler", "--parent-pid", str(os.getpid())])
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

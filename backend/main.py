@@ -14,6 +14,9 @@ from backend.auth.pages import pages as auth_pages
 from backend.awards.api import router as awards_router
 from backend.awards.pages import pages as awards_pages
 from backend.certificates.api import router as certificates_router
+from backend.core import metrics
+from backend.core.api_docs import install_api_docs
+from backend.core.app_base import TiduApp
 from backend.core.body_limit import BodySizeLimit
 from backend.core.config import Settings, get_settings
 from backend.core.db import (
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # other way without DATABASE_URL, this process adopts (or starts) it itself.
         with database_url(settings) as url:
             engine = make_engine(url, settings, role=WEB_ROLE)
+            metrics.instrument_pool(engine, WEB_ROLE)
             health = make_engine(url, settings, role=HEALTH_ROLE)
             try:
                 yield {
@@ -97,11 +101,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 # Bounded: shutdown never waits on connections to a server that went away.
                 await asyncio.gather(dispose_engine(engine), dispose_engine(health))
 
-    app = FastAPI(
+    app = TiduApp(
         title="tidu 科技型企业梯度培育登记系统",
         version="0.1.0",
         description="企业、申报、证书、梯度与审查单位的登记接口。先用 POST /api/auth/login 获取令牌。",
         lifespan=lifespan,
+        hsts=settings.env == "prod",
+        # Swagger UI is served from local files (backend/core/api_docs.py); ReDoc not at all.
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db_gate = AdmissionGate(settings.db_request_slots, settings.db_queue_wait_seconds)
@@ -110,5 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, limit=settings.import_limits().max_bytes + 1024 * 1024)
     for router in ROUTERS + PAGES:
         app.include_router(router)
+    app.include_router(metrics.router)
+    if settings.docs_enabled:
+        install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

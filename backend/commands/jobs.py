@@ -16,6 +16,8 @@ from backend.core import clock
 from backend.core.config import get_settings
 from backend.core.db import database_url, dispose_engine, make_engine, make_session_factory
 from backend.core.embedded_pg import EmbeddedPostgresError
+from backend.core.logs import configure_logging
+from backend.core.parent_watch import die_with_parent
 from backend.jobs import service as job_service
 from backend.jobs import tasks
 from backend.jobs.runner import JobContext, run_claimed
@@ -25,9 +27,16 @@ from backend.jobs.schemas import JobRunRead
 jobs_app = typer.Typer(no_args_is_help=True, help="后台任务：立即运行、查看运行记录")
 
 
-def scheduler() -> None:
+def scheduler(
+    parent_pid: Annotated[
+        int | None, typer.Option(hidden=True, help="由 tidu serve 传入：该进程退出时调度器随之退出")
+    ] = None,
+) -> None:
     """Run the job scheduler (one leader among all running schedulers; Ctrl-C stops)."""
+    if parent_pid is not None:
+        die_with_parent(parent_pid)  # `tidu serve` killed outright must not leave an orphan leading
     settings = get_settings()
+    configure_logging(settings.log_format)
 
     async def main(url: str) -> None:
         stop = asyncio.Event()

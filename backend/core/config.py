@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     port: int = 8000
     max_upload_mb: int = Field(default=50, ge=1, le=1024)  # one workbook upload (and inbox file)
     inbox_poll_seconds: int = Field(default=60, ge=5)  # how often the scheduler looks in inbox/<bureau>/
+    # Operations (README "Operating tidu").
+    # Reverse proxies whose X-Forwarded-For/-Proto tidu believes: comma-separated addresses or
+    # networks, "*" for any, "" for none. Everyone else's forwarding headers are ignored.
+    forwarded_allow_ips: str = "127.0.0.1"
+    log_format: Literal["text", "json"] = "text"
+    # /docs and /openapi.json: None means on, except in prod.
+    api_docs: bool | None = None
+    # /metrics: without a token only for direct local requests; with one, for a matching bearer.
+    metrics_token: SecretStr | None = None
 
     @property
     def db_request_slots(self) -> int:
@@ -87,6 +96,10 @@ class Settings(BaseSettings):
 
     def import_limits(self) -> Limits:
         return Limits(max_bytes=self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.env != "prod"
 
     @property
     def inbox_dir(self) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from typing import Any
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from backend.core import metrics
 from backend.core.config import Settings
 from backend.core.db import SessionFactory, transaction
 from backend.jobs.repository import JobRepository
@@ -52,6 +54,7 @@ async def run_claimed(context: JobContext, job_id: str, fire_time: datetime, wor
     if run_id is None:
         logger.info("job %s at %s already claimed elsewhere", job_id, fire_time)
         return None
+    started = time.perf_counter()
     try:
         counts, error = await work(context), None
         # A run that found nothing to do (an empty inbox) is idle: kept a week, hidden by default.
@@ -63,4 +66,6 @@ async def run_claimed(context: JobContext, job_id: str, fire_time: datetime, wor
         repo = JobRepository(session)
         await repo.finish(run_id, status, counts, error)
         await repo.prune_idle(job_id, before=fire_time - IDLE_KEPT)
+    metrics.observe_job(job_id, status, time.perf_counter() - started)
+    logger.info("job %s %s", job_id, status, extra={"job": job_id, "outcome": status})
     return run_id

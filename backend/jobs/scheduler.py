@@ -22,6 +22,7 @@ from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from backend.core import metrics
 from backend.core.config import Settings, libpq_url
 from backend.core.db import dispose_engine, make_engine, make_session_factory, transaction
 from backend.jobs import tasks
@@ -58,6 +59,7 @@ def build_scheduler(settings: Settings, url: str) -> AsyncIOScheduler:
 async def run_scheduler(settings: Settings, url: str, stop: asyncio.Event) -> None:
     """Until ``stop``: wait to lead, then schedule while the leader lock holds."""
     engine = make_engine(url, settings, role="scheduler")
+    metrics.instrument_pool(engine, "scheduler")
     context = JobContext(make_session_factory(engine), settings)
     tasks.bind(context)
     try:

@@ -127,21 +127,31 @@ def _context(browser: Browser, width: int, height: int) -> BrowserContext:
     return context
 
 
+def _watched_page(browser: Browser, width: int, height: int) -> Iterator[Page]:
+    """A page whose every Content-Security-Policy violation fails the test that caused it:
+    a script or style the policy blocks is a page that silently stops working."""
+    context = _context(browser, width, height)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    yield page
+    context.close()
+    assert violations == [], "the page broke its Content-Security-Policy"
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser profile (no cookies) at desktop width; confirmation dialogs are accepted."""
-    context = _context(browser, 1280, 900)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    yield page
-    context.close()
+    yield from _watched_page(browser, 1280, 900)
 
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
     """The same at a 375 px phone width."""
-    context = _context(browser, 375, 740)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    yield page
-    context.close()
+    yield from _watched_page(browser, 375, 740)

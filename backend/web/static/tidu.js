@@ -34,6 +34,15 @@ document.addEventListener("DOMContentLoaded", () => {
       th.append(button);
     });
   }
+  // "Back" links (the error page): the previous page when there is one, else the link's href.
+  for (const link of document.querySelectorAll("a[data-history-back]")) {
+    link.addEventListener("click", (event) => {
+      if (window.history.length > 1) {
+        event.preventDefault();
+        window.history.back();
+      }
+    });
+  }
   // Forms that change something irreversible ask first.
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {
