@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend.auth.api import router as auth_router
@@ -17,6 +17,8 @@ from backend.core.body_limit import BodySizeLimit
 from backend.core.config import Settings, get_settings
 from backend.core.db import database_url, make_engine, make_session_factory
 from backend.core.error_handlers import install_error_handlers
+from backend.core.openapi import publish_error_schema
+from backend.core.request_guard import screen_request
 from backend.dashboard.pages import pages as dashboard_pages
 from backend.evaluations.api import router as evaluations_router
 from backend.evaluations.pages import pages as evaluations_pages
@@ -88,9 +90,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="企业、申报、证书、梯度与审查单位的登记接口。先用 POST /api/auth/login 获取令牌。",
         lifespan=lifespan,
+        # Before any route reads them: no control characters in text, no NaN or ∞ in JSON.
+        dependencies=[Depends(screen_request)],
     )
     app.state.settings = settings
     install_error_handlers(app)
+    publish_error_schema(app)
     # The upload itself plus room for the form's other fields.
     app.add_middleware(BodySizeLimit, limit=settings.import_limits().max_bytes + 1024 * 1024)
     for router in ROUTERS + PAGES:
