@@ -17,6 +17,7 @@ _DESCRIPTIONS = {
     401: "未登录或令牌无效",
     403: "当前角色无权执行此操作",
     404: "不存在，或不在当前用户的数据范围内",
+    405: "该地址不支持此请求方法（响应头 Allow 列出支持的方法）",
     409: "与已有数据冲突",
     413: "上传的文件过大",
     422: (
@@ -61,8 +62,10 @@ def _publish(spec: dict[str, Any]) -> dict[str, Any]:
             if parameters or "requestBody" in operation:
                 responses["422"] = _error_response(422)
             if any(p.get("in") == "path" for p in parameters):
-                # A path that is no id at all (/api/awards/abc) matches no route: 404.
+                # A path whose id is no number (/api/awards/abc) is not this operation's: it is
+                # not found, or it is another operation's path (/api/awards/approve takes POST only).
                 responses.setdefault("404", _error_response(404))
+                responses.setdefault("405", _error_response(405))
     return spec
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import StreamingResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from backend.auth.deps import ActorDep
 from backend.core.bounds import Id
@@ -19,6 +21,21 @@ from backend.exports.download import export_response
 from backend.exports.params import DEFAULT_REMINDER_DAYS, ListKind, ListParams
 from backend.exports.schemas import ExportRequest, ExportRunDetail, ExportRunRead
 
+
+class ListKindConvertor(Convertor[str]):
+    """Only a list's name matches ``{kind}``, so /api/exports/1 is the GET of export 1's path
+    (POST there is 405), and /api/exports/disbursement the POST of a list (GET there is 405)."""
+
+    regex = "|".join(re.escape(kind.value) for kind in ListKind)
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("list_kind", ListKindConvertor())
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {media: {} for media in export_service.MEDIA_TYPES.values()},
@@ -27,7 +44,7 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-@router.post("/{kind}", response_class=StreamingResponse, responses=FILE_RESPONSES)
+@router.post("/{kind:list_kind}", response_class=StreamingResponse, responses=FILE_RESPONSES)
 async def export_list(
     session: SessionDep,
     actor: ActorDep,
