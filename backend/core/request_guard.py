@@ -15,18 +15,16 @@ other C0 control character and DEL is refused too: invisible, and never meant.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from fastapi import Request
 
 from backend.core.errors import Unprocessable
-from backend.core.validation_messages import field_label
+from backend.core.validation_messages import INVISIBLE, field_label
 
 CONTROL_MESSAGE = "不能包含不可见的控制字符"
 NOT_FINITE_MESSAGE = "应为有限的数字（不接受 NaN、Infinity 或超出范围的数）"
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -39,13 +37,13 @@ async def screen_request(request: Request) -> None:
 async def _values(request: Request) -> list[tuple[str, Any]]:
     values: list[tuple[str, Any]] = list(request.path_params.items())
     for name, value in request.query_params.multi_items():
-        values += [(name, name), (name, value)]
+        values += [("[key]", name), (name, value)]
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in _FORMS:
         # Parsed once: FastAPI and the pages read the same cached form afterwards.
         form = await request.form()
         for name, field in form.multi_items():
-            values += [(name, name)] + ([(name, field)] if isinstance(field, str) else [])
+            values += [("[key]", name)] + ([(name, field)] if isinstance(field, str) else [])
     elif content_type == "" or content_type == "application/json" or content_type.endswith("+json"):
         values += list(_walk("", await _json(request)))
     return values
@@ -65,7 +63,7 @@ def _walk(path: str, value: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(value, dict):
         for key, item in value.items():
             inner = f"{path}.{key}" if path else str(key)
-            yield inner, key
+            yield f"{path}.[key]" if path else "[key]", key
             yield from _walk(inner, item)
     elif isinstance(value, list):
         for index, item in enumerate(value):
@@ -75,7 +73,7 @@ def _walk(path: str, value: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _check(field: str, value: Any) -> None:
-    if isinstance(value, str) and _FORBIDDEN.search(value):
+    if isinstance(value, str) and INVISIBLE.search(value):
         raise Unprocessable(field, value, f"{field_label(field)}{CONTROL_MESSAGE}")
     if isinstance(value, float) and not math.isfinite(value):
         raise Unprocessable(field, str(value), f"{field_label(field)}{NOT_FINITE_MESSAGE}")

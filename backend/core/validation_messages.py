@@ -126,6 +126,9 @@ _MESSAGES = {
     "value_error": "格式不正确",
 }
 
+# Control characters other than tab and line breaks, DEL, and lone UTF-16 surrogates: text a
+# person cannot see, PostgreSQL cannot store (NUL) or UTF-8 cannot encode (surrogates).
+INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 MAX_ERRORS = 20  # listed in an error body; the rest are counted
 MAX_TEXT = 200  # characters of a value echoed back
 MAX_ITEMS = 10  # items of a list or keys of an object echoed back
@@ -146,10 +149,15 @@ def field_name(loc: Sequence[int | str]) -> str:
 
 
 def field_label(name: str) -> str:
-    """A dotted field name as a person reads it: ``filings.2025.revenue_yuan`` → 营业收入."""
+    """A dotted field name as a person reads it: ``filings.2025.revenue_yuan`` → 营业收入.
+
+    A name this API does not know is the client's own (an unexpected field): quoted, and cut.
+    """
     words = [part for part in name.split(".") if not part.lstrip("-").isdigit()]
+    if words and words[-1] == "[key]":  # a mapping's key, e.g. the fiscal year of what-if filings
+        return f"{field_label('.'.join(words[:-1]))}的键" if len(words) > 1 else "字段名"
     leaf = words[-1] if words else "body"
-    return FIELD_LABELS.get(leaf, leaf)
+    return FIELD_LABELS.get(leaf) or f"字段“{INVISIBLE.sub('?', leaf[:40])}”"
 
 
 def _message(error: Mapping[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from backend.core.provenance_schemas import ProvenanceRead
 from backend.models import Tier
@@ -63,6 +63,14 @@ class FirmUpdate(BaseModel):
     legal_form: str | None = Field(default=None, max_length=40)
     tech_field: TechField | None = None
     note: str | None = Field(default=None, max_length=500)  # why it changed (更名, 迁址 …)
+
+    @field_validator("name", "bureau_code", "district_code", "registered_on", mode="before")
+    @classmethod
+    def _kept_or_given(cls, value: object) -> object:
+        # Omitted means unchanged; an explicit null would blank a field every firm must have.
+        if value is None:
+            raise ValueError("不能为空（省略该字段则保持不变）")
+        return value
 
 
 class FirmIdentityRead(BaseModel):

@@ -283,3 +283,17 @@ def test_money_bound_is_declared_once_and_published() -> None:
         bounded = [o for o in options if o.get("type") == "integer"]
         assert bounded, (name, field)
         assert bounded[0].get("maximum") == MAX_YUAN, (name, field, json.dumps(prop))
+
+
+# -- found by the fuzzer ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["name", "bureau_code", "district_code", "registered_on"])
+async def test_blanking_a_required_firm_field_is_422_not_a_500(
+    client: httpx.AsyncClient, session: AsyncSession, city: LoggedIn, field: str
+) -> None:
+    firm = await make_firm(session)
+    response = await client.patch(f"/api/firms/{firm.uscc}", json={field: None}, headers=city.headers)
+    refused(response, "不能为空")
+    kept = (await client.get(f"/api/firms/{firm.uscc}", headers=city.headers)).json()
+    assert kept["firm"]["name"] == firm.name
