@@ -43,7 +43,9 @@ async def _values(request: Request) -> list[tuple[str, Any]]:
         # Parsed once: FastAPI and the pages read the same cached form afterwards.
         form = await request.form()
         for name, field in form.multi_items():
-            values += [("[key]", name)] + ([(name, field)] if isinstance(field, str) else [])
+            # An upload's own name is text too: it is stored with the import run.
+            text = field if isinstance(field, str) else field.filename
+            values += [("[key]", name), (name, text)]
     elif content_type == "" or content_type == "application/json" or content_type.endswith("+json"):
         values += list(_walk("", await _json(request)))
     return values
@@ -60,16 +62,21 @@ async def _json(request: Request) -> Any:
 
 
 def _walk(path: str, value: Any) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            yield f"{path}.[key]" if path else "[key]", key
-            yield from _walk(inner, item)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk(f"{path}.{index}" if path else str(index), item)
-    else:
-        yield path or "body", value
+    """Every key and scalar of a JSON document with its dotted path; a stack, not recursion, so
+    no nesting depth the JSON parser accepted can overflow here."""
+    stack = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                yield (f"{where}.[key]" if where else "[key]"), key
+                stack.append((f"{where}.{key}" if where else str(key), inner))
+        elif isinstance(item, list):
+            stack += [
+                (f"{where}.{index}" if where else str(index), inner) for index, inner in enumerate(item)
+            ]
+        else:
+            yield where or "body", item
 
 
 def _check(field: str, value: Any) -> None:

@@ -231,8 +231,17 @@ def _cut(text: str) -> str:
 def _echo_items(items: list[Any], depth: int) -> Any:
     if len(items) <= MAX_ITEMS and depth < 3:
         return [safe_echo(item, depth + 1) for item in items]
-    head = "、".join(_cut(str(safe_echo(item, 3)))[:40] for item in items[:5])
+    head = "、".join(_brief(item) for item in items[:5])
     return f"共 {len(items)} 项：{head}{'…' if len(items) > 5 else ''}"
+
+
+def _brief(item: Any) -> str:
+    """One item of a summarised list, in at most 40 characters; nested containers not opened."""
+    if isinstance(item, Mapping):
+        return "{…}"
+    if isinstance(item, list | tuple | set | frozenset):
+        return "[…]"
+    return str(safe_echo(item))[:40]
 
 
 def _echo_mapping(value: Mapping[Any, Any], depth: int) -> Any:

@@ -297,3 +297,23 @@ async def test_blanking_a_required_firm_field_is_422_not_a_500(
     refused(response, "不能为空")
     kept = (await client.get(f"/api/firms/{firm.uscc}", headers=city.headers)).json()
     assert kept["firm"]["name"] == firm.name
+
+
+async def test_nul_in_an_uploaded_file_name_is_422(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    bureau = await make_user(session, Role.bureau, bureau_code="jinghai")
+    # Written out by hand: httpx would percent-encode the NUL in the part's header.
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="kind"\r\n\r\nfilings\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="a\x00.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\nuscc,name\r\n--b--\r\n"
+    )
+    headers = {"content-type": "multipart/form-data; boundary=b", **bureau.headers}
+    refused(await client.post("/api/imports", content=body, headers=headers), CONTROL)
+
+
+@pytest.mark.parametrize("depth", [500, 100_000])
+async def test_deeply_nested_json_is_422_not_a_500(
+    client: httpx.AsyncClient, city: LoggedIn, depth: int
+) -> None:
+    body = '{"year": 2026, "facts": ' + "[" * depth + "]" * depth + "}"
+    refused(await client.post("/api/what-if", **raw_json(body, city)))
