@@ -102,7 +102,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405:
         headers = {**(headers or {}), "Allow": allowed_methods(request)}
     if is_page(request):
-        return error_page(request, exc.status_code, f"{detail}：{request.url.path}")
+        page = error_page(request, exc.status_code, f"{detail}：{request.url.path}")
+        page.headers.update(headers or {})
+        return page
     return JSONResponse(
         error_body(f"http_{exc.status_code}", detail), status_code=exc.status_code, headers=headers
     )

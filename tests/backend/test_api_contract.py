@@ -106,6 +106,13 @@ async def test_every_post_only_path_answers_get_with_405(
         assert response.status_code == 405, (path, response.text)
 
 
+async def test_a_page_path_that_takes_only_post_answers_get_with_405(client: httpx.AsyncClient) -> None:
+    response = await client.get("/exports/disbursement")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert "text/html" in response.headers["content-type"]
+
+
 async def test_a_word_where_an_id_belongs_is_not_found(client: httpx.AsyncClient, city: LoggedIn) -> None:
     response = await client.get("/api/awards/abc", headers=city.headers)
     assert response.status_code == 404
