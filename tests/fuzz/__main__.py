@@ -182,7 +182,9 @@ def _config(base: str, tokens: dict[str, str]) -> str:
         "path.program": "program", "body.program": "program", "query.program": "program",
         "path.version": "version", "body.old_version": "version", "body.new_version": "version",
     }  # fmt: skip
-    lines = [
+    # No crash cache: a run replays nothing an earlier run found, so every run sends the same requests.
+    lines = ["[cache]\nenabled = false\n"]
+    lines += [
         f"[dictionaries.{name}]\nvalues = {json.dumps(found)}\n" for name, found in values.items() if found
     ]
     lines.append("[parameters]")
