@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install run serve test pytest lint typecheck contracts fmt bench clean
+.PHONY: help install run serve test pytest fuzz lint typecheck contracts fmt bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -27,12 +27,15 @@ run: install ## migrate, load demo data into an empty registry, serve UI + API o
 serve: install ## serve without migrating or loading anything
 	$(BIN)/tidu serve
 
-test: install lint typecheck contracts pytest ## everything CI checks: lint, types, import contracts, tests
+test: install lint typecheck contracts pytest fuzz ## everything CI checks: lint, types, import contracts, tests, API fuzzing
 
 pytest: install ## the test suite on real PostgreSQL (TEST_DATABASE_URL / DATABASE_URL, else embedded)
 	bash .ci/ensure-browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --ignore=tests/browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/browser
+
+fuzz: install ## Schemathesis over the OpenAPI as every role, against a served demo registry (a few minutes)
+	$(BIN)/python -m tests.fuzz
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend.auth.api import router as auth_router
@@ -29,6 +29,8 @@ from backend.core.db import (
     make_session_factory,
 )
 from backend.core.error_handlers import install_error_handlers
+from backend.core.openapi import publish_error_schema
+from backend.core.request_guard import screen_request
 from backend.dashboard.pages import pages as dashboard_pages
 from backend.evaluations.api import router as evaluations_router
 from backend.evaluations.pages import pages as evaluations_pages
@@ -111,10 +113,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if settings.docs_enabled else None,
         docs_url=None,
         redoc_url=None,
+        # Before any route reads them: no control characters in text, no NaN or ∞ in JSON.
+        dependencies=[Depends(screen_request)],
     )
     app.state.settings = settings
     app.state.db_gate = AdmissionGate(settings.db_request_slots, settings.db_queue_wait_seconds)
     install_error_handlers(app)
+    publish_error_schema(app)
     # The upload itself plus room for the form's other fields.
     app.add_middleware(BodySizeLimit, limit=settings.import_limits().max_bytes + 1024 * 1024)
     for router in ROUTERS + PAGES:

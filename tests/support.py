@@ -57,6 +57,21 @@ def recreate_database(url: str, name: str) -> str:
     return with_database(url, name)
 
 
+async def _copy(url: str, source: str, name: str) -> None:
+    conn = await _maintenance_connection(url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    finally:
+        await conn.close()
+
+
+def copy_database(url: str, source: str, name: str) -> str:
+    """``name`` as a copy of ``source`` (which nobody may be connected to); return its URL."""
+    asyncio.run(_copy(url, source, name))
+    return with_database(url, name)
+
+
 def drop_database(url: str, name: str) -> None:
     asyncio.run(_recreate(url, name, drop_only=True))
 

@@ -28,9 +28,11 @@ from backend.awards.schemas import (
     TransitionResult,
 )
 from backend.awards.service import Moved
+from backend.core.bounds import Id
 from backend.core.db import SessionDep
 from backend.core.openapi import error_responses
-from backend.core.pagination import MAX_PAGE_SIZE, Page, PageParams
+from backend.core.pagination import Page, PageParams
+from backend.core.params import PageQuery, SizeQuery
 from backend.models import AwardState
 
 router = APIRouter(prefix="/api/awards", tags=["awards"])
@@ -58,8 +60,8 @@ async def list_awards(
     program: Annotated[str | None, Query(max_length=40)] = None,
     state: AwardState | None = None,
     bureau: Annotated[str | None, Query(max_length=16)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    page: PageQuery = 1,
+    size: SizeQuery = 50,
 ) -> Page[AwardRead]:
     """Awards in the caller's scope (superseded ones only through an award's chain)."""
     params = PageParams(page=page, size=size)
@@ -104,12 +106,12 @@ async def create_exclusion(body: ExclusionCreate, session: SessionDep, actor: Ac
 
 
 @router.delete(
-    "/exclusions/{exclusion_id}",
+    "/exclusions/{exclusion_id:int}",
     status_code=204,
     response_class=Response,
     responses=error_responses(401, 403, 404),
 )
-async def delete_exclusion(exclusion_id: int, session: SessionDep, actor: ActorDep) -> Response:
+async def delete_exclusion(exclusion_id: Id, session: SessionDep, actor: ActorDep) -> Response:
     """Lift an exclusion."""
     await budget_service.delete_exclusion(session, actor, exclusion_id)
     return Response(status_code=204)
@@ -141,14 +143,14 @@ async def mark_paid(body: PaidRequest, session: SessionDep, actor: ActorDep) -> 
     )
 
 
-@router.get("/{award_id}", response_model=AwardDetail, responses=error_responses(401, 404))
-async def read_award(award_id: int, session: SessionDep, actor: ActorDep) -> AwardDetail:
+@router.get("/{award_id:int}", response_model=AwardDetail, responses=error_responses(401, 404))
+async def read_award(award_id: Id, session: SessionDep, actor: ActorDep) -> AwardDetail:
     """One award with its events and its correction chain."""
     return await award_reads.get_award(session, actor, award_id)
 
 
-@router.post("/{award_id}/correct", status_code=201, response_model=AwardRead, responses=MOVE_ERRORS)
-async def correct(award_id: int, body: CorrectRequest, session: SessionDep, actor: ActorDep) -> AwardRead:
+@router.post("/{award_id:int}/correct", status_code=201, response_model=AwardRead, responses=MOVE_ERRORS)
+async def correct(award_id: Id, body: CorrectRequest, session: SessionDep, actor: ActorDep) -> AwardRead:
     """Replace an unpaid award by a corrected one (which must be reviewed again)."""
     award = await award_service.correct_award(session, actor, award_id, body.amount_yuan, body.reason)
     return AwardRead.model_validate(award)

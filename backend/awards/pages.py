@@ -20,8 +20,10 @@ from backend.awards.repository import AwardFilter
 from backend.awards.schemas import SummaryRead
 from backend.awards.service import Moved
 from backend.core import clock
+from backend.core.bounds import BIGINT_MAX
 from backend.core.db import SessionDep
 from backend.core.errors import NotFound, Unprocessable
+from backend.core.params import PageQuery
 from backend.core.security import Actor
 from backend.models import AWARD_STATE_LABELS, AwardState, Role
 from backend.reference import service as reference_service
@@ -93,7 +95,7 @@ async def awards_page(
     program: TextQuery = None,
     state: Annotated[str | None, Query(max_length=24)] = None,
     bureau: Annotated[str | None, Query(max_length=16)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageQuery = 1,
 ) -> Response:
     """The year's awards: totals per state and program, the filtered list, actions and the export."""
     actor = viewer.actor
@@ -209,6 +211,8 @@ def _selected(form: FormData) -> list[int]:
             ids.append(int(str(raw)))
         except ValueError:
             raise Unprocessable("award_id", raw, "奖励编号应为整数") from None
+        if not 1 <= ids[-1] <= BIGINT_MAX:
+            raise Unprocessable("award_id", raw, f"奖励编号应为 1 至 {BIGINT_MAX} 之间的整数")
     if not ids:
         raise Unprocessable("award_id", [], "请至少勾选一项奖励，或选择“本页全部”")
     return ids

@@ -7,8 +7,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from backend.core.bounds import Id
+from backend.core.money import MAX_YUAN, Yuan, yuan_text
+from backend.firms.schemas import USCC_DESCRIPTION
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-Ids = Annotated[list[int], Field(min_length=1, max_length=10_000, description="奖励编号")]
+Ids = Annotated[list[Id], Field(min_length=1, max_length=10_000, description="奖励编号")]
 
 
 class ComputeRequest(BaseModel):
@@ -105,7 +109,7 @@ class PaidRequest(BaseModel):
 class CorrectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount_yuan: int = Field(ge=0, description="更正后的金额（元）")
+    amount_yuan: Annotated[Yuan, Field(description=f"更正后的金额（元，整数）：0 至 {yuan_text(MAX_YUAN)}")]
     reason: Text | None = Field(default=None, description="更正原因（必填）")
 
 
@@ -117,7 +121,7 @@ class TransitionResult(BaseModel):
 class BudgetWrite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount_yuan: int = Field(ge=0, description="预算金额（元）")
+    amount_yuan: Annotated[Yuan, Field(description=f"预算金额（元，整数）：0 至 {yuan_text(MAX_YUAN)}")]
     note: Text | None = None
 
 
@@ -153,7 +157,7 @@ class SummaryRead(BaseModel):
 class ExclusionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    uscc: str = Field(min_length=18, max_length=18, description="统一社会信用代码")
+    uscc: str = Field(min_length=18, max_length=18, description=USCC_DESCRIPTION)
     program: str | None = Field(default=None, max_length=40, description="奖励项目；省略则排除全部奖励项目")
     from_year: int = Field(ge=2000, le=2100)
     to_year: int | None = Field(default=None, ge=2000, le=2100, description="含该年；省略则直至撤销")

@@ -13,17 +13,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from backend.core.db import unavailability
 from backend.core.errors import AppError
-from backend.core.validation_messages import describe_validation_errors
+from backend.core.validation_messages import MAX_ERRORS, describe_validation_errors, safe_context, summary
 from backend.web.render import render
 
 log = logging.getLogger("tidu.api")
 
 
 def error_body(code: str, detail: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"code": code, "detail": detail, "context": jsonable_encoder(context or {})}
+    # Whatever the context echoes (a NaN, a password, 100,000 ids) goes out small and valid JSON.
+    return {"code": code, "detail": detail, "context": jsonable_encoder(safe_context(context or {}))}
 
 
 _JSON_PREFIXES = ("/api/", "/docs", "/openapi.json", "/redoc")
@@ -86,23 +88,51 @@ async def _app_error(request: Request, exc: Exception) -> Response:
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = describe_validation_errors(exc.errors())
-    detail = "；".join(f"{e['field']}：{e['message']}" for e in errors) or "请求内容无效"
+    detail = summary(errors) or "请求内容无效"
     if is_page(request):
-        return error_page(request, 422, "提交的内容有误，请返回修改。", errors)
+        return error_page(request, 422, "提交的内容有误，请返回修改。", errors[:MAX_ERRORS])
     return JSONResponse(error_body("validation_error", detail, {"errors": errors}), status_code=422)
 
 
 _HTTP_DETAILS = {404: "未找到", 405: "不支持该请求方法", 401: "需要登录", 403: "无权访问"}
 
 
+# A body FastAPI or Starlette could not parse (bytes that are not UTF-8, a broken multipart form)
+# is the client's malformed input like any other: the documented 422, not an undocumented 400.
+_UNPARSABLE = "请求体无法解析：不是有效的 JSON 或表单（JSON 须为 UTF-8 编码）"
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        error = {"field": "body", "label": "请求内容", "value": None, "message": _UNPARSABLE}
+        if is_page(request):
+            return error_page(request, 422, "提交的内容有误，请返回修改。", [error])
+        return JSONResponse(error_body("validation_error", _UNPARSABLE, {"errors": [error]}), status_code=422)
     detail = _HTTP_DETAILS.get(exc.status_code, "请求无法处理")
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
     if is_page(request):
-        return error_page(request, exc.status_code, f"{detail}：{request.url.path}")
+        page = error_page(request, exc.status_code, f"{detail}：{request.url.path}")
+        page.headers.update(headers or {})
+        return page
     return JSONResponse(
-        error_body(f"http_{exc.status_code}", detail), status_code=exc.status_code, headers=exc.headers
+        error_body(f"http_{exc.status_code}", detail), status_code=exc.status_code, headers=headers
     )
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (Starlette names only the first route's)."""
+    allowed = [
+        method
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 # SQLSTATE of a constraint the database enforced after the services' own checks passed

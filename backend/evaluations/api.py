@@ -11,13 +11,14 @@ from backend.core.db import SessionDep
 from backend.core.openapi import error_responses
 from backend.evaluations import status as status_service
 from backend.evaluations.schemas import DecisionRead, FirmStatus, WhatIfRequest
+from backend.firms.params import UsccPath
 
 router = APIRouter(prefix="/api", tags=["evaluations"])
 
 
 @router.get("/firms/{uscc}/status", response_model=FirmStatus, responses=error_responses(401, 403, 404, 422))
 async def firm_status(
-    uscc: str,
+    uscc: UsccPath,
     session: SessionDep,
     actor: ActorDep,
     year: Annotated[int | None, Query(ge=2000, le=2200, description="申报年度（默认今年）")] = None,

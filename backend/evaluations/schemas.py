@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.filings.schemas import FilingFiguresIn
+from backend.filings.schemas import FilingFiguresIn, FiscalYear
 from rules.evaluate import Decision
 from rules.trace import Advice, Trace, describe_change, format_amount
 
@@ -136,7 +136,7 @@ class WhatIfRequest(BaseModel):
     uscc: str | None = None
     year: int = Field(ge=2000, le=2200)
     programs: list[str] | None = None
-    filings: dict[int, FilingFiguresIn] = Field(default_factory=dict)  # fiscal year -> changed figures
+    filings: dict[FiscalYear, FilingFiguresIn] = Field(default_factory=dict)  # fiscal year -> changed figures
     inputs: dict[str, Any] = Field(default_factory=dict)
     facts: dict[str, Any] | None = None  # a whole facts document (tidu rules facts), without uscc
 

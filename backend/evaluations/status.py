@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
 from backend.core.errors import Forbidden, Unprocessable
+from backend.core.money import MAX_YUAN, yuan_text
 from backend.core.security import Actor
 from backend.evaluations.errors import RuleInputInvalid
 from backend.evaluations.facts import load_raw
@@ -169,9 +170,11 @@ def _check_inputs(inputs: Mapping[str, Any]) -> None:
                 f"inputs.{name}", value, f"未知的申请材料字段（可选：{'、'.join(sorted(known))}）"
             )
         if spec.type == "number" and (
-            not isinstance(value, int | float) or isinstance(value, bool) or value < 0
+            not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= MAX_YUAN
         ):
-            raise Unprocessable(f"inputs.{name}", value, "应为不小于 0 的数字（金额以元为单位）")
+            raise Unprocessable(
+                f"inputs.{name}", value, f"应为 0 至 {yuan_text(MAX_YUAN)}之间的数字（金额以元为单位）"
+            )
         if spec.type == "bool" and not isinstance(value, bool):
             raise Unprocessable(f"inputs.{name}", value, "应为 true 或 false")
 

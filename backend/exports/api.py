@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import StreamingResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from backend.auth.deps import ActorDep
+from backend.core.bounds import Id
 from backend.core.db import SessionDep
 from backend.core.downloads import attachment
 from backend.core.openapi import error_responses
-from backend.core.pagination import MAX_PAGE_SIZE, Page, PageParams
+from backend.core.pagination import Page, PageParams
+from backend.core.params import PageQuery, SizeQuery
 from backend.exports import service as export_service
 from backend.exports.download import export_response
 from backend.exports.params import DEFAULT_REMINDER_DAYS, ListKind, ListParams
 from backend.exports.schemas import ExportRequest, ExportRunDetail, ExportRunRead
 
+
+class ListKindConvertor(Convertor[str]):
+    """Only a list's name matches ``{kind}``, so /api/exports/1 is the GET of export 1's path
+    (POST there is 405), and /api/exports/disbursement the POST of a list (GET there is 405)."""
+
+    regex = "|".join(re.escape(kind.value) for kind in ListKind)
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("list_kind", ListKindConvertor())
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {media: {} for media in export_service.MEDIA_TYPES.values()},
@@ -25,7 +44,7 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-@router.post("/{kind}", response_class=StreamingResponse, responses=FILE_RESPONSES)
+@router.post("/{kind:list_kind}", response_class=StreamingResponse, responses=FILE_RESPONSES)
 async def export_list(
     session: SessionDep,
     actor: ActorDep,
@@ -37,7 +56,7 @@ async def export_list(
     bureau: Annotated[
         str | None, Query(max_length=16, description="审查单位代码（区科技局用户为本单位）")
     ] = None,
-    batch: Annotated[int | None, Query(ge=1, description="入库批次编号（入库名单、公示名单必填）")] = None,
+    batch: Annotated[Id | None, Query(description="入库批次编号（入库名单、公示名单必填）")] = None,
     tier: Annotated[
         str | None, Query(max_length=20, description="梯度：seedling、gazelle、leader_candidate、leader")
     ] = None,
@@ -68,8 +87,8 @@ async def list_runs(
     session: SessionDep,
     actor: ActorDep,
     kind: Annotated[str | None, Query(max_length=24, description="清单类型，如 disbursement")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    page: PageQuery = 1,
+    size: SizeQuery = 50,
 ) -> Page[ExportRunRead]:
     """Exports newest first, with their manifest and diff counts; each role sees its own scope."""
     params = PageParams(page=page, size=size)
@@ -79,19 +98,19 @@ async def list_runs(
     return Page(items=[ExportRunRead.of(r) for r in runs], total=total, page=page, size=size)
 
 
-@router.get("/{run_id}", response_model=ExportRunDetail, responses=error_responses(401, 403, 404))
-async def read_run(run_id: int, session: SessionDep, actor: ActorDep) -> ExportRunDetail:
+@router.get("/{run_id:int}", response_model=ExportRunDetail, responses=error_responses(401, 403, 404))
+async def read_run(run_id: Id, session: SessionDep, actor: ActorDep) -> ExportRunDetail:
     """One export: its manifest and every change against the previous export of the same list."""
     return ExportRunDetail.detail(await export_service.get_run(session, actor, run_id))
 
 
 @router.get(
-    "/{run_id}/manifest.json",
+    "/{run_id:int}/manifest.json",
     response_class=Response,
     responses={200: {"content": {"application/json": {}}, "description": "清单说明与变动（JSON）"},
                **error_responses(401, 403, 404)},
 )  # fmt: skip
-async def manifest(run_id: int, session: SessionDep, actor: ActorDep) -> Response:
+async def manifest(run_id: Id, session: SessionDep, actor: ActorDep) -> Response:
     """The manifest and diff of one export as a JSON file (the CSV sidecar's shape)."""
     run = await export_service.get_run(session, actor, run_id)
     name = f"{run.file_name}.manifest.json"

@@ -11,10 +11,12 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from backend.core import clock
+from backend.core.bounds import Id
 from backend.core.db import SessionDep
 from backend.core.downloads import attachment
 from backend.core.errors import Unprocessable
 from backend.core.pagination import PageParams
+from backend.core.params import PageQuery
 from backend.exports import service as export_service
 from backend.exports.download import export_response
 from backend.exports.errors import ExportForbidden
@@ -114,7 +116,7 @@ async def export_history(
     session: SessionDep,
     viewer: ViewerDep,
     kind: Annotated[str | None, Query(max_length=24)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageQuery = 1,
 ) -> Response:
     """Every export the viewer may see, newest first: what, for whom, by whom, how many rows."""
     kind = kind or None
@@ -134,8 +136,8 @@ async def export_history(
     return render(request, "exports/history.html", context)
 
 
-@pages.get("/exports/{run_id}")
-async def export_run_page(request: Request, run_id: int, session: SessionDep, viewer: ViewerDep) -> Response:
+@pages.get("/exports/{run_id:int}")
+async def export_run_page(request: Request, run_id: Id, session: SessionDep, viewer: ViewerDep) -> Response:
     """One export: how the list was made (manifest), its subtotals and what changed since the previous one."""
     run = ExportRunDetail.detail(await export_service.get_run(session, viewer.actor, run_id))
     manifest = run.manifest
@@ -152,8 +154,8 @@ async def export_run_page(request: Request, run_id: int, session: SessionDep, vi
     return render(request, "exports/run.html", context)
 
 
-@pages.get("/exports/{run_id}/manifest.json")
-async def export_manifest(run_id: int, session: SessionDep, viewer: ViewerDep) -> Response:
+@pages.get("/exports/{run_id:int}/manifest.json")
+async def export_manifest(run_id: Id, session: SessionDep, viewer: ViewerDep) -> Response:
     """The manifest and diff as the API's JSON file (the list file itself is not kept on the server)."""
     run = await export_service.get_run(session, viewer.actor, run_id)
     return Response(

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.core.bounds import Id
 from backend.models import ExportRun
 
 SOURCE_LABELS = {"api": "网页/接口", "cli": "命令行", "job": "定时任务"}
@@ -20,7 +21,7 @@ class ExportRequest(BaseModel):
     year: int | None = Field(default=None, ge=1980, le=2100)
     program: str | None = Field(default=None, max_length=40)
     bureau: str | None = Field(default=None, max_length=16)
-    batch: int | None = Field(default=None, ge=1)
+    batch: Id | None = None
     tier: str | None = Field(default=None, max_length=20)
     days: int | None = Field(default=None, ge=1, le=3660)
     final: bool | None = None

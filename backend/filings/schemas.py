@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.core.bounds import MAX_COUNT, Count
+from backend.core.money import SignedYuan, Yuan
 from backend.core.provenance_schemas import ProvenanceRead
 from backend.models import FilingFigures
 from rules.facts import FILING_FIELDS
@@ -35,29 +37,34 @@ else:
     ProjectLevel = _choice("project_level")
 
 
+# The filing table's own check (fiscal_year BETWEEN 1980 AND 2200), said before the database does.
+FiscalYear = Annotated[int, Field(ge=1980, le=2200, description="会计年度：1980 至 2200")]
+
+
 class FilingFiguresIn(FilingFigures):
     """Figures as a client sends them: money in integer 元, counts ≥ 0, levels from fixed lists."""
 
     # An unknown field is an error, never silently dropped.
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]  # SQLModelConfig is a ConfigDict
 
-    revenue_yuan: int | None = Field(default=None, ge=0)
-    total_income_yuan: int | None = Field(default=None, ge=0)
-    hitech_revenue_yuan: int | None = Field(default=None, ge=0)
-    rd_expense_yuan: int | None = Field(default=None, ge=0)
-    rd_domestic_yuan: int | None = Field(default=None, ge=0)
-    total_cost_yuan: int | None = Field(default=None, ge=0)
-    total_assets_yuan: int | None = Field(default=None, ge=0)
-    employees: int | None = Field(default=None, ge=0, le=10_000_000)
-    tech_staff: int | None = Field(default=None, ge=0, le=10_000_000)
-    ip_class1: int | None = Field(default=None, ge=0)
-    ip_class2: int | None = Field(default=None, ge=0)
-    tech_transformations: int | None = Field(default=None, ge=0)
-    max_single_vc_yuan: int | None = Field(default=None, ge=0)
+    revenue_yuan: Yuan | None = None
+    total_income_yuan: Yuan | None = None
+    hitech_revenue_yuan: Yuan | None = None
+    rd_expense_yuan: Yuan | None = None
+    rd_domestic_yuan: Yuan | None = None
+    total_cost_yuan: Yuan | None = None
+    total_assets_yuan: Yuan | None = None
+    employees: Count | None = None
+    tech_staff: Count | None = None
+    ip_class1: Count | None = None
+    ip_class2: Count | None = None
+    tech_transformations: Count | None = None
+    max_single_vc_yuan: Yuan | None = None
+    net_assets_yuan: SignedYuan | None = None  # may be negative
     contest_level: ContestLevel | None = None
     contest_prize: int | None = Field(default=None, ge=1, le=5)  # 1 特等奖 … 5 优秀奖
     st_award_level: AwardLevel | None = None
-    st_award_rank: int | None = Field(default=None, ge=1)
+    st_award_rank: int | None = Field(default=None, ge=1, le=MAX_COUNT)
     rd_institution_level: InstitutionLevel | None = None
     standard_level: StandardLevel | None = None
     standard_role: StandardRole | None = None
@@ -68,7 +75,7 @@ class FilingFiguresIn(FilingFigures):
 
 
 class FilingCreate(FilingFiguresIn):
-    fiscal_year: int = Field(ge=1980)
+    fiscal_year: FiscalYear
     note: str | None = Field(default=None, max_length=500)
 
 

@@ -10,8 +10,10 @@ from backend.auth.deps import ActorDep
 from backend.core.db import SessionDep
 from backend.core.openapi import error_responses
 from backend.core.pagination import Page, PageParams
+from backend.core.params import PageQuery, SizeQuery
 from backend.firms import overview
 from backend.firms import service as firm_service
+from backend.firms.params import UsccPath
 from backend.firms.repository import FirmFilter
 from backend.firms.schemas import FirmCreate, FirmRead, FirmRevisionRead, FirmSummary, FirmUpdate
 from backend.models import Tier
@@ -27,8 +29,8 @@ async def search_firms(
     q: Annotated[str | None, Query(max_length=100, description="企业名称中的片段")] = None,
     bureau: Annotated[str | None, Query(max_length=16, description="审查单位代码，如 jinghai")] = None,
     tier: Annotated[Tier | None, Query(description="当前所在梯度")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageQuery = 1,
+    size: SizeQuery = 50,
 ) -> Page[FirmSummary]:
     """Firms in the caller's scope matching every given filter."""
     where = FirmFilter(uscc_prefix=uscc, name_fragment=q, bureau_code=bureau, tier=tier)
@@ -43,13 +45,13 @@ async def register_firm(body: FirmCreate, session: SessionDep, actor: ActorDep) 
 
 
 @router.get("/{uscc}", response_model=overview.FirmDetail, responses=error_responses(401, 404, 422))
-async def read_firm(uscc: str, session: SessionDep, actor: ActorDep) -> overview.FirmDetail:
+async def read_firm(uscc: UsccPath, session: SessionDep, actor: ActorDep) -> overview.FirmDetail:
     """One firm with its current filings, certificates and tier history."""
     return await overview.firm_detail(session, actor, uscc)
 
 
 @router.patch("/{uscc}", response_model=FirmRead, responses=error_responses(401, 403, 404, 422))
-async def update_firm(uscc: str, body: FirmUpdate, session: SessionDep, actor: ActorDep) -> FirmRead:
+async def update_firm(uscc: UsccPath, body: FirmUpdate, session: SessionDep, actor: ActorDep) -> FirmRead:
     """Change a firm's name, bureau or other identity fields; the old values stay in its history."""
     firm = await firm_service.update_firm(session, actor, uscc, body)
     return firm_service.to_read(firm)
@@ -58,6 +60,6 @@ async def update_firm(uscc: str, body: FirmUpdate, session: SessionDep, actor: A
 @router.get(
     "/{uscc}/history", response_model=list[FirmRevisionRead], responses=error_responses(401, 404, 422)
 )
-async def firm_history(uscc: str, session: SessionDep, actor: ActorDep) -> list[FirmRevisionRead]:
+async def firm_history(uscc: UsccPath, session: SessionDep, actor: ActorDep) -> list[FirmRevisionRead]:
     """Every revision of the firm's identity (name, bureau, district …), oldest first."""
     return await firm_service.history(session, actor, uscc)

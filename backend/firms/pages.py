@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from backend.core.db import SessionDep
 from backend.core.errors import Unprocessable
 from backend.core.pagination import PageParams
+from backend.core.params import PageQuery
 from backend.firms import service as firm_service
 from backend.firms.repository import FirmFilter
 from backend.models import TIER_LABELS, Tier
@@ -31,7 +32,7 @@ async def firm_search_page(
     q: Annotated[str, Query(max_length=100)] = "",
     bureau: Annotated[str, Query(max_length=16)] = "",
     tier: Annotated[str, Query(max_length=20)] = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageQuery = 1,
 ) -> Response:
     """Firms whose name or 统一社会信用代码 contains ``q``; a bureau sees its own firms only."""
     held = _tier(tier)

@@ -5,13 +5,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from backend.core.provenance_schemas import ProvenanceRead
 from backend.models import Tier
 from importers import uscc
 
-UsccIn = Annotated[str, AfterValidator(uscc.require_accepted)]
+USCC_DESCRIPTION = (
+    "统一社会信用代码（GB 32100）：18 位，由数字和大写字母（不含 I、O、S、V、Z）组成，"
+    "第 1 位为 1–9、A、N 或 Y，第 3–8 位为行政区划代码，第 18 位为校验码；"
+    "前后空格、小写字母和全角字符会先被规范化"
+)
+# The canonical form; what is sent is normalised first, so the schema states it in words.
+USCC_PATTERN = uscc.WELL_FORMED.pattern
+UsccIn = Annotated[
+    str,
+    AfterValidator(uscc.require_accepted),
+    Field(description=f"{USCC_DESCRIPTION}。规范形式：{USCC_PATTERN}", examples=["91120118MA06R1D13A"]),
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 # The 8 key technology fields of 《国家重点支持的高新技术领域》 (policy.md §3.3).
 TechField = Literal[
@@ -52,6 +63,14 @@ class FirmUpdate(BaseModel):
     legal_form: str | None = Field(default=None, max_length=40)
     tech_field: TechField | None = None
     note: str | None = Field(default=None, max_length=500)  # why it changed (更名, 迁址 …)
+
+    @field_validator("name", "bureau_code", "district_code", "registered_on", mode="before")
+    @classmethod
+    def _kept_or_given(cls, value: object) -> object:
+        # Omitted means unchanged; an explicit null would blank a field every firm must have.
+        if value is None:
+            raise ValueError("不能为空（省略该字段则保持不变）")
+        return value
 
 
 class FirmIdentityRead(BaseModel):

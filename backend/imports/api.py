@@ -7,11 +7,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from backend.auth.deps import ActorDep
+from backend.core.bounds import Id
 from backend.core.db import SessionDep
 from backend.core.deps import SettingsDep
 from backend.core.downloads import XLSX, attachment
 from backend.core.openapi import error_responses
 from backend.core.pagination import MAX_PAGE_SIZE, Page, PageParams
+from backend.core.params import PageQuery, SizeQuery
 from backend.imports import service as import_service
 from backend.imports.runs import Outcome
 from backend.imports.schemas import ImportIssueRead, ImportOutcomeRead, ImportRunRead
@@ -49,8 +51,8 @@ async def upload(
 async def list_runs(
     session: SessionDep,
     actor: ActorDep,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    page: PageQuery = 1,
+    size: SizeQuery = 50,
 ) -> Page[ImportRunRead]:
     """Import runs, newest first: a bureau sees its own, city staff all."""
     params = PageParams(page=page, size=size)
@@ -77,20 +79,20 @@ async def template(
     )
 
 
-@router.get("/{run_id}", response_model=ImportOutcomeRead, responses=error_responses(401, 404))
-async def read_run(run_id: int, session: SessionDep, actor: ActorDep) -> ImportOutcomeRead:
+@router.get("/{run_id:int}", response_model=ImportOutcomeRead, responses=error_responses(401, 404))
+async def read_run(run_id: Id, session: SessionDep, actor: ActorDep) -> ImportOutcomeRead:
     """One run with its counts and its first issues."""
     run = await import_service.get_run(session, actor, run_id)
     return await _outcome(session, actor, Outcome(run, -1))
 
 
-@router.get("/{run_id}/issues", response_model=Page[ImportIssueRead], responses=error_responses(401, 404))
+@router.get("/{run_id:int}/issues", response_model=Page[ImportIssueRead], responses=error_responses(401, 404))
 async def run_issues(
-    run_id: int,
+    run_id: Id,
     session: SessionDep,
     actor: ActorDep,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = MAX_PAGE_SIZE,
+    page: PageQuery = 1,
+    size: SizeQuery = MAX_PAGE_SIZE,
 ) -> Page[ImportIssueRead]:
     """Every issue of a run, in sheet, row and column order."""
     params = PageParams(page=page, size=size)
@@ -101,22 +103,24 @@ async def run_issues(
 
 
 @router.get(
-    "/{run_id}/annotated.xlsx",
+    "/{run_id:int}/annotated.xlsx",
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "标注了问题单元格并附「错误清单」的工作簿"},
                **error_responses(401, 404)},
 )  # fmt: skip
-async def annotated(run_id: int, session: SessionDep, actor: ActorDep, settings: SettingsDep) -> Response:
+async def annotated(run_id: Id, session: SessionDep, actor: ActorDep, settings: SettingsDep) -> Response:
     """The user's own workbook back: bad cells filled and commented, plus a 「错误清单」 sheet."""
     name, content = await import_service.annotated_workbook(session, actor, run_id, settings.import_limits())
     return Response(content, media_type=XLSX, headers={"Content-Disposition": attachment(name)})
 
 
 @router.post(
-    "/{run_id}/commit", response_model=ImportOutcomeRead, responses=error_responses(401, 403, 404, 409, 422)
+    "/{run_id:int}/commit",
+    response_model=ImportOutcomeRead,
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 async def commit(
-    run_id: int, session: SessionDep, actor: ActorDep, settings: SettingsDep
+    run_id: Id, session: SessionDep, actor: ActorDep, settings: SettingsDep
 ) -> ImportOutcomeRead:
     """Import a previewed run: its file is checked again against today's registry, then written."""
     outcome = await import_service.commit_run(session, actor, run_id, settings.import_limits())

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from openpyxl.utils import column_index_from_string  # type: ignore[import-untyped, unused-ignore]
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.core.bounds import Id
 from backend.core.db import SessionDep
 from backend.core.deps import SettingsDep
 from backend.core.downloads import XLSX, attachment
 from backend.core.errors import Conflict, Unprocessable
+from backend.core.params import PageQuery
 from backend.imports import service as import_service
 from backend.imports.runs import Outcome, nothing_imported
 from backend.imports.schemas import KIND_LABELS, ImportIssueRead, ImportRunRead
@@ -50,8 +52,6 @@ ALARMING = frozenset({"errors", "error_rows"})  # shown in red when not zero
 STATUS_BADGES = {"dry_run": "provisional", "committed": "pass", "duplicate": "unknown"}
 SEVERITIES = {"error": ("错误", "error", 0), "warning": ("警告", "warning", 1)}
 COMMITTED = "导入完成：无错误的行已写入登记库。"
-PageQuery = Annotated[int, Query(ge=1, le=100_000)]
-RunId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 # -- upload ---------------------------------------------------------------------------------------------
@@ -150,10 +150,10 @@ async def _imports(
 # -- one run: preview, issues, annotated workbook, commit -------------------------------------------------
 
 
-@pages.get("/imports/{run_id}")
+@pages.get("/imports/{run_id:int}")
 async def run_page(
     request: Request,
-    run_id: RunId,
+    run_id: Id,
     session: SessionDep,
     viewer: ViewerDep,
     page: PageQuery = 1,
@@ -162,9 +162,9 @@ async def run_page(
     return await _run(request, session, viewer, run_id, page)
 
 
-@pages.post("/imports/{run_id}/commit")
+@pages.post("/imports/{run_id:int}/commit")
 async def commit_page(
-    request: Request, run_id: RunId, session: SessionDep, viewer: FormViewerDep, settings: SettingsDep
+    request: Request, run_id: Id, session: SessionDep, viewer: FormViewerDep, settings: SettingsDep
 ) -> Response:
     """Import a previewed run; then back to its page, now 已导入."""
     try:
@@ -175,9 +175,9 @@ async def commit_page(
     return redirect_with_flash(request, f"/imports/{run_id}", COMMITTED)
 
 
-@pages.get("/imports/{run_id}/annotated.xlsx")
+@pages.get("/imports/{run_id:int}/annotated.xlsx")
 async def annotated_download(
-    run_id: RunId, session: SessionDep, viewer: ViewerDep, settings: SettingsDep
+    run_id: Id, session: SessionDep, viewer: ViewerDep, settings: SettingsDep
 ) -> Response:
     """The user's own workbook back: bad cells filled and commented, plus a 「错误清单」 sheet."""
     name, content = await import_service.annotated_workbook(

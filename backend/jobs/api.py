@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from backend.auth.deps import ActorDep
 from backend.core.db import SessionDep
 from backend.core.openapi import error_responses
-from backend.core.pagination import MAX_PAGE_SIZE, Page, PageParams
+from backend.core.pagination import Page, PageParams
+from backend.core.params import PageQuery, SizeQuery
 from backend.jobs import service as job_service
 from backend.jobs.schemas import JobRunRead
 
@@ -22,8 +23,8 @@ async def list_job_runs(
     actor: ActorDep,
     job: Annotated[str | None, Query(description="只看某个任务，如 inbox")] = None,
     idle: Annotated[bool, Query(description="包括无事可做的运行（如收件箱为空）")] = False,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    page: PageQuery = 1,
+    size: SizeQuery = 50,
 ) -> Page[JobRunRead]:
     """Job runs, newest first."""
     params = PageParams(page=page, size=size)

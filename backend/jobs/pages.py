@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from backend.core.db import SessionDep
 from backend.core.pagination import PageParams
+from backend.core.params import PageQuery
 from backend.jobs import service as job_service
 from backend.jobs.schemas import STATUS_LABELS, JobRunRead
 from backend.jobs.tasks import JOB_LABELS
@@ -36,7 +37,7 @@ async def job_runs_page(
     viewer: ViewerDep,
     job: Annotated[str | None, Query(max_length=60)] = None,
     idle: Annotated[bool, Query()] = False,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: PageQuery = 1,
 ) -> Response:
     """Job runs, newest first; runs that found nothing to do only when asked for."""
     job = job or None

@@ -18,9 +18,10 @@ from pydantic import BaseModel, BeforeValidator, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
+from backend.core.bounds import Id
 from backend.core.db import SessionDep
 from backend.core.errors import AppError, Conflict, Forbidden, Unprocessable
-from backend.core.pagination import MAX_PAGE_SIZE, Page, PageParams
+from backend.core.pagination import MAX_PAGE_SIZE, Page, PageNumber, PageParams
 from backend.core.security import Actor
 from backend.models import TIER_LABELS, BatchState, Role, Tier, TierState
 from backend.reference import service as reference
@@ -78,7 +79,7 @@ Year = Annotated[int, Field(ge=2000, le=2100)]
 class ListQuery(BaseModel):
     """A list page's query string; ``link`` makes its pager and return links."""
 
-    page: int = Field(default=1, ge=1)
+    page: PageNumber = 1
 
     def link(self, **changes: object) -> str:
         """This view's query string with ``changes`` (empty filters and page 1 are left out)."""
@@ -100,7 +101,7 @@ class MemberQuery(ListQuery):
 
 
 class CandidateQuery(ListQuery):
-    batch: Annotated[int | None, Blank] = None
+    batch: Annotated[Id | None, Blank] = None
     state: Annotated[TierState | None, Blank] = None
 
 
@@ -114,7 +115,7 @@ class BackToMembers(BaseModel):
     f_state: Annotated[TierState | None, Blank] = None
     f_tier: Annotated[Tier | None, Blank] = None
     f_bureau: Annotated[BureauCode | None, Blank] = None
-    f_page: int = Field(default=1, ge=1)
+    f_page: PageNumber = 1
 
     def query(self) -> MemberQuery:
         return MemberQuery(state=self.f_state, tier=self.f_tier, bureau=self.f_bureau, page=self.f_page)
@@ -134,7 +135,7 @@ REVIEW_ACTIONS: dict[str, tuple[Literal["district", "city"], Decision, str]] = {
 class BatchReviewForm(BackToMembers):
     action: ReviewAction
     scope: Literal["selected", "filtered"] = "selected"
-    status_ids: list[int] = Field(default_factory=list, max_length=MAX_PAGE_SIZE)
+    status_ids: list[Id] = Field(default_factory=list, max_length=MAX_PAGE_SIZE)
     reason: Reason = ""
     site_check: Reason = ""
 
@@ -149,7 +150,7 @@ class AdmitForm(BaseModel):
 
 
 class ObjectionForm(BackToMembers):
-    status_id: int
+    status_id: Id
     submitted_by: Annotated[str, Field(max_length=120)] = ""
     content: Annotated[str, Field(max_length=2000)] = ""
     received_on: date | None = None
@@ -161,12 +162,12 @@ class ResolveForm(BackToMembers):
 
 
 class CandidateReviewForm(BaseModel):
-    status_id: int
+    status_id: Id
     decision: Decision
     reason: Reason = ""
-    batch: Annotated[int | None, Blank] = None
+    batch: Annotated[Id | None, Blank] = None
     state: Annotated[TierState | None, Blank] = None
-    page: int = Field(default=1, ge=1)
+    page: PageNumber = 1
 
     def back(self) -> CandidateQuery:
         return CandidateQuery(batch=self.batch, state=self.state, page=self.page)
@@ -175,13 +176,13 @@ class CandidateReviewForm(BaseModel):
 class CandidatesReviewForm(BaseModel):
     """区审查 of several candidates at once: those ticked, or every one still waiting in the batch."""
 
-    batch: int
+    batch: Id
     decision: Decision
     scope: Literal["selected", "all"] = "selected"
-    status_ids: list[int] = Field(default_factory=list, max_length=MAX_PAGE_SIZE)
+    status_ids: list[Id] = Field(default_factory=list, max_length=MAX_PAGE_SIZE)
     reason: Reason = ""
     state: Annotated[TierState | None, Blank] = None
-    page: int = Field(default=1, ge=1)
+    page: PageNumber = 1
 
     def back(self) -> CandidateQuery:
         return CandidateQuery(batch=self.batch, state=self.state, page=self.page)
@@ -249,10 +250,10 @@ async def create_batch_submit(
     )
 
 
-@pages.get("/batches/{batch_id}")
+@pages.get("/batches/{batch_id:int}")
 async def batch_page(
     request: Request,
-    batch_id: int,
+    batch_id: Id,
     session: SessionDep,
     viewer: ViewerDep,
     query: Annotated[MemberQuery, Query()],
@@ -335,9 +336,9 @@ async def _batch_step(
     return redirect_with_flash(request, f"/batches/{batch_id}{back.link()}", message)
 
 
-@pages.post("/batches/{batch_id}/nominate")
+@pages.post("/batches/{batch_id:int}/nominate")
 async def nominate_submit(
-    request: Request, batch_id: int, session: SessionDep, viewer: FormViewerDep
+    request: Request, batch_id: Id, session: SessionDep, viewer: FormViewerDep
 ) -> Response:
     async def step() -> str:
         done = await tier_service.nominate(session, viewer.actor, batch_id)
@@ -354,10 +355,10 @@ async def nominate_submit(
     return await _batch_step(request, session, viewer, batch_id, MemberQuery(), step)
 
 
-@pages.post("/batches/{batch_id}/review")
+@pages.post("/batches/{batch_id:int}/review")
 async def batch_review_submit(
     request: Request,
-    batch_id: int,
+    batch_id: Id,
     session: SessionDep,
     viewer: FormViewerDep,
     form: Annotated[BatchReviewForm, Form()],
@@ -420,10 +421,10 @@ async def _every_member(
     return ids
 
 
-@pages.post("/batches/{batch_id}/notice")
+@pages.post("/batches/{batch_id:int}/notice")
 async def notice_submit(
     request: Request,
-    batch_id: int,
+    batch_id: Id,
     session: SessionDep,
     viewer: FormViewerDep,
     form: Annotated[NoticeForm, Form()],
@@ -442,10 +443,10 @@ async def notice_submit(
     return await _batch_step(request, session, viewer, batch_id, MemberQuery(), step)
 
 
-@pages.post("/batches/{batch_id}/admit")
+@pages.post("/batches/{batch_id:int}/admit")
 async def admit_submit(
     request: Request,
-    batch_id: int,
+    batch_id: Id,
     session: SessionDep,
     viewer: FormViewerDep,
     form: Annotated[AdmitForm, Form()],
@@ -462,10 +463,10 @@ async def admit_submit(
     return await _batch_step(request, session, viewer, batch_id, MemberQuery(), step)
 
 
-@pages.post("/batches/{batch_id}/objections")
+@pages.post("/batches/{batch_id:int}/objections")
 async def objection_submit(
     request: Request,
-    batch_id: int,
+    batch_id: Id,
     session: SessionDep,
     viewer: FormViewerDep,
     form: Annotated[ObjectionForm, Form()],
@@ -484,11 +485,11 @@ async def objection_submit(
     return await _batch_step(request, session, viewer, batch_id, form.query(), step)
 
 
-@pages.post("/batches/{batch_id}/objections/{objection_id}/resolve")
+@pages.post("/batches/{batch_id:int}/objections/{objection_id:int}/resolve")
 async def resolve_submit(
     request: Request,
-    batch_id: int,
-    objection_id: int,
+    batch_id: Id,
+    objection_id: Id,
     session: SessionDep,
     viewer: FormViewerDep,
     form: Annotated[ResolveForm, Form()],

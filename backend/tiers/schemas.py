@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from backend.core.bounds import Id
+
 
 class TierTransitionRead(BaseModel):
     from_state: str | None
@@ -61,7 +63,7 @@ class NominationRead(BaseModel):
 
 
 class ReviewRequest(BaseModel):
-    status_ids: list[int] = Field(
+    status_ids: list[Id] = Field(
         min_length=1, max_length=5000, description="梯度记录 id（全部成功或全部不变）"
     )
     decision: Literal["approve", "reject"]

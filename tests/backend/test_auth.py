@@ -109,4 +109,4 @@ async def test_login_validation_errors_name_the_field(client: httpx.AsyncClient)
     assert body["code"] == "validation_error"
     assert body["context"]["errors"][0]["field"] == "password"
     assert body["context"]["errors"][0]["message"] == "必填"
-    assert "password：必填" in body["detail"]
+    assert "密码：必填" in body["detail"]  # the field as a person reads it, not its code name

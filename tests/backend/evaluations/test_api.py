@@ -144,7 +144,7 @@ async def test_what_if_on_own_figures_is_decided_and_not_stored(
 @pytest.mark.parametrize(
     ("change", "field", "fragment"),
     [
-        ({"revenue_yuan": -5}, "filings.{year}.revenue_yuan", "不能小于 0"),
+        ({"revenue_yuan": -5}, "filings.{year}.revenue_yuan", "金额不能为负"),
         ({"revenu_yuan": 5}, "filings.{year}.revenu_yuan", "不允许的字段"),
     ],
 )

@@ -121,7 +121,7 @@ async def test_null_clears_a_figure_in_a_new_revision(
 @pytest.mark.parametrize(
     ("figures", "field", "fragment"),
     [
-        ({"revenue_yuan": -1}, "revenue_yuan", "不能小于 0"),
+        ({"revenue_yuan": -1}, "revenue_yuan", "金额不能为负"),
         ({"employees": 10, "tech_staff": 11}, "tech_staff", "科技人员数（11）不能超过职工总数（10）"),
         ({"rd_expense_yuan": 100, "rd_domestic_yuan": 101}, "rd_domestic_yuan", "境内研发费用"),
         ({"revenue_yuan": 1.5}, "revenue_yuan", "应为整数"),
