@@ -29,16 +29,18 @@ from importers.limits import Limits
 
 MAX_PENDING = 32 * 1024 * 1024  # a chunk ends at a row's end, or here when a row is longer
 WS = rb"(?:\s|\xe3\x80\x80|\xc2\xa0)*"  # blank: spaces, tabs, line breaks, full-width and no-break spaces
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
 SPARSE = 4  # content spread over more than this many times the cells it fills is refused (when large)
 
 # Cheap bounds: row numbers, columns past Z, and what would make them unsound (cells or rows without
 # a leading r attribute take their position from their neighbours; prefixed elements escape the
 # patterns). A cell whose row lies beyond every row seen so far is found by ``beyond``.
 ROW_NUMBER = re.compile(rb'<row r="(\d+)"')
-IRREGULAR_ROW = re.compile(rb'<row(?:>| (?!r="))')
+IRREGULAR_ROW = re.compile(rb'<row(?:[>\t\n\r]| (?!r="))')
 PREFIXED = re.compile(rb":(?:c|row)[\s>/]")
-# A cell without a leading r (no groups), past column Z (its letters), below a row number (its digits).
-CELL_CHECK = rb'<c(?:>| (?!r=")| r="(?:([A-Za-z]{2,}|[a-z])|[A-Za-z]+(%s)"))'
+# A cell without a leading r (no groups; any other separator than one space counts as none), past
+# column Z (its letters), below a row number (its digits).
+CELL_CHECK = rb'<c(?:[>\t\n\r]| (?!r=")| r="(?:([A-Za-z]{2,}|[a-z])|[A-Za-z]+(%s)"))'
 
 CELL_REF = re.compile(rb'<c r="([A-Za-z]+)(\d+)"')
 FORMULA_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*>(?:(?!</c>).){0,200}?<f[ >/]', re.S)
@@ -56,12 +58,12 @@ class Extent:
 
     name: str
     rows: int = 0  # rows with at least one cell that is not blank
-    last_row: int = 0  # the reader's grid reaches this row …
-    last_column: int = 0  # … and this column
+    last_row: int = 0  # the reader's grid spans this many rows (at most) …
+    last_column: int = 0  # … and columns
     real_columns: int = 0  # the last column holding something not blank
 
     @property
-    def area(self) -> int:
+    def area(self) -> int:  # what the reader would lay out
         return self.last_row * self.last_column
 
 
@@ -79,9 +81,10 @@ def refuse_beyond(extent: Extent, limits: Limits) -> None:
     if extent.area > limits.dense_cells and extent.area > SPARSE * max(extent.rows, 1) * max(
         extent.real_columns, 1
     ):
+        rows, columns = min(extent.last_row, EXCEL_ROWS), min(extent.last_column, EXCEL_COLUMNS)
         raise ImportRejected(
-            f"工作表“{extent.name}”的数据区域过大（到第 {extent.last_row} 行、第 {column_name(extent.last_column)} 列，"
-            f"但只有 {extent.rows} 行有内容）：请删除表格下方或右侧多余的内容后重新上传"
+            f"工作表“{extent.name}”的数据区域过大（{rows} 行 × {columns} 列，但只有 {extent.rows} 行有内容）："
+            "请删除表格下方或右侧多余的内容后重新上传"
         )
 
 
@@ -101,14 +104,6 @@ def column_number(letters: bytes | str) -> int:
     for ch in text.upper():
         number = number * 26 + ord(ch) - 64
     return number
-
-
-def column_name(number: int) -> str:
-    letters = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters or "?"
 
 
 def greater_than(number: int) -> bytes:
@@ -218,14 +213,18 @@ class SharedStrings:
         return self._blank
 
     def _scan(self) -> Iterator[int]:
+        """Items counted in order: the part is read piece by piece, an item cut by a piece's end
+        carried over whole to the next, so the count never slips."""
         assert self.path is not None
-        index = 0
-        for chunk in chunks_at(self.archive.chunks(self.archive.by_name[self.path]), b"si>"):
-            for match in SHARED_STRING.finditer(chunk):
+        index, carry = 0, b""
+        for piece in self.archive.chunks(self.archive.by_name[self.path]):
+            buffer, done = carry + piece, 0
+            for match in SHARED_STRING.finditer(buffer):
                 inner = match.group(1)
                 if inner is None or blank_text(TAG.sub(b"", PHONETIC.sub(b"", inner))):
                     yield index
-                index += 1
+                index, done = index + 1, match.end()
+            carry = buffer[done:]
 
 
 def check_shared_strings(archive: Archive, path: str, limits: Limits) -> None:

@@ -289,6 +289,11 @@ def far_space(ref: str) -> bytes:
     return with_rows(wb.xlsx_rows([FILING_HEADER, *FIRMS]), cell.encode())
 
 
+def far_cell(cell: str) -> bytes:
+    """The filing workbook with ``cell`` (sheet XML of a row, written as given) after its rows."""
+    return with_rows(wb.xlsx_rows([FILING_HEADER, *FIRMS]), cell.encode())
+
+
 def far_shared_space(ref: str) -> bytes:
     """The same with the space as a shared string, the way Excel saves it."""
     base = shared_strings_filing()

@@ -119,6 +119,28 @@ CASES: dict[str, tuple[Callable[[], bytes], str, str | int]] = {
     ),
     "space-in-F1048576": (lambda: h.far_shared_space("F1048576"), "xlsx", 4),
     "space-in-XFD1048576": (lambda: h.far_space("XFD1048576"), "xlsx", 4),
+    "space-in-XFD1048576-tab-separated": (
+        lambda: h.far_cell(f'<row r="1048576"><c\tr="XFD1048576" t="inlineStr">{h.SPACE}</c></row>'),
+        "xlsx",
+        "refused: 工作表“申报表”的数据区域过大",  # positions read element by element: measured, not rewritten
+    ),
+    "space-in-F1048576-row-attributes-reordered": (
+        lambda: h.far_cell(f'<row spans="6:6" r="1048576"><c r="F1048576" t="inlineStr">{h.SPACE}</c></row>'),
+        "xlsx",
+        "refused: 工作表“申报表”的数据区域过大（1048576 行 × 6 列，但只有 5 行有内容）",
+    ),
+    "text-in-XFD1048576-prefixed": (
+        lambda: h.far_cell(
+            '<x:row r="1048576"><x:c r="XFD1048576" t="inlineStr"><x:is><x:t>x</x:t></x:is></x:c></x:row>'
+        ),
+        "xlsx",
+        "refused: 工作表“申报表”的列数超过 300 列",
+    ),
+    "text-in-F1048576": (
+        lambda: h.far_cell('<row r="1048576"><c r="F1048576" t="inlineStr"><is><t>x</t></is></c></row>'),
+        "xlsx",
+        "refused: 工作表“申报表”的数据区域过大（1048576 行 × 6 列，但只有 6 行有内容）",
+    ),
     "too-many-real-rows": (lambda: real_rows(300_100), "xlsx", "refused: 工作表“申报表”数据行过多"),
     "xls-space-in-IV65536": (lambda: h.xls_with({(65535, 255): " "}), "xls", 4),
     "xls-lying-dimensions": (h.xls_lying_dimensions, "xls", 4),
