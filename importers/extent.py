@@ -30,6 +30,7 @@ from importers.limits import Limits
 MAX_PENDING = 32 * 1024 * 1024  # a chunk ends at a row's end, or here when a row is longer
 WS = rb"(?:\s|\xe3\x80\x80|\xc2\xa0)*"  # blank: spaces, tabs, line breaks, full-width and no-break spaces
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+FAR = 1 << 40  # a row or column beyond any sheet
 SPARSE = 4  # content spread over more than this many times the cells it fills is refused (when large)
 
 # Cheap bounds: row numbers, columns past Z, and what would make them unsound (cells or rows without
@@ -95,11 +96,17 @@ def too_many_sheets(count: int, limits: Limits) -> ImportRejected:
     )
 
 
+def number(digits: bytes | str) -> int:
+    """A row number or count as written in the file; one too long to mean anything lies beyond any
+    sheet (and Python refuses to convert thousands of digits)."""
+    return int(digits) if 0 < len(digits) <= 12 else FAR
+
+
 def column_number(letters: bytes | str) -> int:
     """A → 1, AA → 27 (any case); more than three letters lie beyond any sheet."""
     text = letters.decode() if isinstance(letters, bytes) else letters
     if len(text) > 3:
-        return 1 << 40
+        return FAR
     number = 0
     for ch in text.upper():
         number = number * 26 + ord(ch) - 64
@@ -178,7 +185,7 @@ class Bounds:
     def feed(self, chunk: bytes) -> None:
         self.irregular = self.irregular or bool(IRREGULAR_ROW.search(chunk) or PREFIXED.search(chunk))
         if rows := ROW_NUMBER.findall(chunk):
-            self.last_row = max(self.last_row, max(map(int, rows)))
+            self.last_row = max(self.last_row, max(map(number, rows)))
         # One pass over the cells (each costs the pattern a few steps): those without a leading r,
         # columns past Z, rows below every row seen so far.
         for wide, below in re.findall(CELL_CHECK % greater_than(self.last_row), chunk):
@@ -243,9 +250,9 @@ def check_shared_strings(archive: Archive, path: str, limits: Limits) -> None:
         pass
     found = UNIQUE_COUNT.search(head)
     digits = re.sub(rb"\D", b"", found.group(1)) if found else b""
-    if digits and int(digits) > member.file_size // 5 + 1:  # the smallest item, <si/>, takes 5 bytes
+    if digits and number(digits) > member.file_size // 5 + 1:  # the smallest item, <si/>, takes 5 bytes
         raise ImportRejected(
-            f"工作簿内部文件 {path} 记录的文字条数（{int(digits)} 条）与内容不符，疑似恶意文件："
+            f"工作簿内部文件 {path} 记录的文字条数（{digits.decode()[:20]} 条）与内容不符，疑似恶意文件："
             "请用 Excel 打开后另存为新的 .xlsx 文件再上传"
         )
 
@@ -261,6 +268,7 @@ def blank_cell_pattern(blank_strings: frozenset[int]) -> re.Pattern[bytes]:
         ref + rb"[^>]*>" + WS + rb"<is>" + WS + rb"(?:" + text + rb")?" + WS + rb"</is>" + WS + rb"</c>",
     ]
     if blank_strings:
+        # Past a few thousand (no real workbook has them) the rest stay: laid out, or refused as sparse.
         indices = b"|".join(b"%d" % i for i in sorted(blank_strings)[:5000])
         options.append(
             ref
@@ -319,10 +327,10 @@ def _measure(extent: Extent, kept: bytes) -> None:
     rows = ROW_NUMBER.findall(kept)
     extent.rows += len(rows)
     if rows:
-        extent.last_row = max(extent.last_row, max(map(int, rows)))
+        extent.last_row = max(extent.last_row, max(map(number, rows)))
     refs = CELL_REF.findall(kept)
     if refs:
-        extent.last_row = max(extent.last_row, max(int(r) for _, r in refs))
+        extent.last_row = max(extent.last_row, max(number(r) for _, r in refs))
         column = max(column_number(c) for c in {c for c, _ in refs})
         extent.last_column = max(extent.last_column, column)
         extent.real_columns = extent.last_column
@@ -330,7 +338,7 @@ def _measure(extent: Extent, kept: bytes) -> None:
 
 def cell_position(ref: str) -> tuple[int, int]:
     letters = "".join(ch for ch in ref if ch.isalpha())
-    return int(ref[len(letters) :]), column_number(letters)
+    return number(ref[len(letters) :]), column_number(letters)
 
 
 TOKEN = re.compile(rb"<(/?)(?:[\w.-]+:)?(row|c|v|t|is)(?=[\s/>])([^>]*?)(/?)>")
@@ -349,7 +357,8 @@ class IrregularSheet:
         self.blank_strings, self.limits = blank_strings, limits
         self.row, self.column = 0, 0  # 0-based, as the reader counts
         self.cell: tuple[int, int] | None = None
-        self.kind, self.valued, self.text, self.capture = b"", False, [bytearray()], -1
+        self.kind, self.valued, self.text = b"", False, bytearray()
+        self.capture = -1  # where the text of an open <v> or <t> starts in the chunk, or -1
         self.real_rows: set[int] = set()
 
     def feed(self, chunk: bytes) -> None:
@@ -361,8 +370,8 @@ class IrregularSheet:
                 self._end(name, chunk, match.start())
             elif not empty:
                 self._start(name, attrs, match.end())
-        if self.capture >= 0:
-            self.text[-1] += chunk[self.capture :]
+        if self.capture >= 0:  # the text goes on in the next chunk
+            self.text += chunk[self.capture :]
         refuse_rows(self.extent, self.limits)
 
     def _start(self, name: bytes, attrs: bytes, at: int) -> None:
@@ -379,7 +388,7 @@ class IrregularSheet:
                 self.cell = (self.row, self.column)
             kind = T_ATTR.search(attrs)
             self.kind = kind.group(1) if kind else b""
-            self.valued, self.text = self.kind in (b"s", b"str", b"inlineStr"), [bytearray()]
+            self.valued, self.text = self.kind in (b"s", b"str", b"inlineStr"), bytearray()
         elif self.cell is not None and name in (b"v", b"t", b"is"):
             self.valued = True
             if name != b"is":
@@ -387,10 +396,10 @@ class IrregularSheet:
 
     def _end(self, name: bytes, chunk: bytes, at: int) -> None:
         if name in (b"v", b"t") and self.capture >= 0:
-            self.text[-1] += chunk[self.capture : at]
+            self.text += chunk[self.capture : at]
             self.capture = -1
         elif name == b"c" and self.cell is not None:
-            self._cell_done(self.cell, b"".join(self.text))
+            self._cell_done(self.cell, bytes(self.text))
             self.cell = None
             self.column += 1
         elif name == b"row":
@@ -406,7 +415,7 @@ class IrregularSheet:
         )
         if self.kind == b"s":
             digits = text.strip()
-            blank = not digits.isdigit() or int(digits) in self.blank_strings
+            blank = not digits.isdigit() or number(digits) in self.blank_strings
         else:
             blank = blank_text(TAG.sub(b"", text))
         if not blank:
@@ -418,5 +427,4 @@ class IrregularSheet:
 def _ref(raw: bytes) -> tuple[int, int]:
     """(row, column), 1-based, of a reference such as B12 (no column: 0); absurd ones lie far away."""
     letters, digits = REF_PARTS.match(raw.strip()).groups()  # type: ignore[union-attr]
-    row = int(digits) if digits and len(digits) < 12 else 1 << 40
-    return row, column_number(letters) if letters else 0
+    return number(digits), column_number(letters) if letters else 0

@@ -14,7 +14,16 @@ import zlib
 from dataclasses import dataclass, field
 
 from importers.archive import Archive, Replacement
-from importers.extent import TAG, Extent, blank_text, chunks_at, refuse_beyond, refuse_rows, too_many_sheets
+from importers.extent import (
+    TAG,
+    Extent,
+    blank_text,
+    chunks_at,
+    number,
+    refuse_beyond,
+    refuse_rows,
+    too_many_sheets,
+)
 from importers.limits import Limits
 
 MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # the reader caps repeats at these
@@ -33,7 +42,7 @@ SPACES = re.compile(rb"<text:(?:s|tab|line-break)\b[^>]*/?>")
 
 def _repeats(attrs: bytes, name: bytes, cap: int) -> int:
     found = re.search(rb"\stable:number-" + name + rb'-repeated="(\d+)"', attrs)
-    return min(int(found.group(1)), cap) if found else 1
+    return min(number(found.group(1)), cap) if found else 1
 
 
 @dataclass
@@ -103,7 +112,8 @@ class _Measure:
                 self._row(closing, attrs, empty)
             else:
                 self._table(closing, attrs)
-        if self.cell is not None:  # a cell cut by a chunk boundary (rows over MAX_PENDING): kept as it is
+        if self.cell is not None:  # a cell cut by a chunk's end (rows over 32 MB): counted as content, kept
+            self._cell(self.cell[1], b"\x00")
             self.cell = None
         out.append(chunk[copied:])
         return b"".join(out)

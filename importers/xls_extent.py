@@ -196,12 +196,12 @@ class _Sheet:
     columns: tuple[int, int] = (1 << 32, -1)
     real: set[int] = field(default_factory=set)  # rows with content
 
-    def add(self, row: int, column: int, *, real: bool = True) -> None:
+    def add(self, row: int, column: int) -> None:
+        """A cell the reader will lay out (blank ones are set aside before they get here)."""
         self.rows = (min(self.rows[0], row), max(self.rows[1], row))
         self.columns = (min(self.columns[0], column), max(self.columns[1], column))
-        if real:
-            self.real.add(row)
-            self.extent.real_columns = max(self.extent.real_columns, column + 1)
+        self.real.add(row)
+        self.extent.real_columns = max(self.extent.real_columns, column + 1)
 
     def finish(self) -> Extent:
         if self.rows[1] >= 0:
@@ -220,28 +220,33 @@ def measure_xls(content: bytes, limits: Limits) -> bytes:
         return content  # no workbook in it: the reader says so
     stream, places = found
     records = _Records(stream)
-    sheets, strings = _globals(records, limits)
+    sheets, strings, biff8 = _globals(records, limits)
     patched = bytearray(content)
     for name, offset in sheets:
         sheet = _Sheet(Extent(name))
-        for at in _measure_sheet(records, offset, sheet, strings):
-            for i, byte in enumerate(
-                SKIPPED.to_bytes(2, "little")
-            ):  # the record's type, where it lies in the file
-                patched[places[at + i]] = byte
+        for at in _measure_sheet(records, offset, sheet, strings if biff8 else None):
+            _set_type(patched, places, at)
         refuse_beyond(sheet.finish(), limits)
     return bytes(patched)
 
 
-def _globals(records: _Records, limits: Limits) -> tuple[list[tuple[str, int]], list[bool]]:
-    """The sheets (name, offset of their BOF) and, per shared string, whether it is blank."""
+def _set_type(patched: bytearray, places: Placement, at: int) -> None:
+    """Give the record at stream offset ``at`` the type the reader skips, where its two type bytes
+    lie in the file (a record may straddle two sectors)."""
+    for i, byte in enumerate(SKIPPED.to_bytes(2, "little")):
+        patched[places[at + i]] = byte
+
+
+def _globals(records: _Records, limits: Limits) -> tuple[list[tuple[str, int]], list[bool], bool]:
+    """The sheets (name, offset of their BOF), per shared string whether it is blank, and whether
+    the workbook is BIFF8 (Excel 97 on; older strings are not looked into)."""
     sheets: list[tuple[str, int]] = []
     strings: list[bool] = []
-    biff8 = True
+    biff8, first = True, True
     pending: list[bytes] = []
     for kind, _, data in records.at(0):
-        if kind == BOF and len(data) >= 2:
-            biff8 = struct.unpack_from("<H", data)[0] == 0x0600
+        if kind == BOF and first and len(data) >= 2:
+            biff8, first = struct.unpack_from("<H", data)[0] == 0x0600, False
         elif kind == BOUNDSHEET and len(data) >= 6:
             sheets.append((_sheet_name(data[6:], biff8), struct.unpack_from("<I", data)[0]))
         elif kind == SST:
@@ -254,7 +259,7 @@ def _globals(records: _Records, limits: Limits) -> tuple[list[tuple[str, int]], 
             break
     if len(sheets) > limits.max_sheets:
         raise too_many_sheets(len(sheets), limits)
-    return sheets, strings
+    return sheets, strings, biff8
 
 
 def _sheet_name(raw: bytes, biff8: bool) -> str:
@@ -325,9 +330,11 @@ class _Continued:
         return "".join(text)
 
 
-def _measure_sheet(records: _Records, offset: int, sheet: _Sheet, strings: list[bool]) -> Iterator[int]:
-    """Record the sheet's cells; yields the offsets of records to set aside. Nested substreams
-    (embedded charts) are skipped, as the reader does."""
+def _measure_sheet(
+    records: _Records, offset: int, sheet: _Sheet, strings: list[bool] | None
+) -> Iterator[int]:
+    """Record the sheet's cells; yields the offsets of records to set aside (none before BIFF8:
+    ``strings`` None). Nested substreams (embedded charts) are skipped, as the reader does."""
     depth, started = 0, False
     for kind, at, data in records.at(offset):
         if depth or (kind == BOF and started):
@@ -340,19 +347,19 @@ def _measure_sheet(records: _Records, offset: int, sheet: _Sheet, strings: list[
             yield at
 
 
-def _set_aside(kind: int, data: bytes, sheet: _Sheet, strings: list[bool]) -> bool:
+def _set_aside(kind: int, data: bytes, sheet: _Sheet, strings: list[bool] | None) -> bool:
     """Record one record's cells; True for one the reader is to skip: a cell of blank text (formula
     results included), or DIMENSIONS that would make it reserve room past a whole BIFF8 sheet."""
     if kind == DIMENSIONS:
         return _dimensions_too_large(data)
     if kind == STRING:
-        return _label_blank(data)
+        return strings is not None and _label_blank(data)
     if kind not in CELL_RECORDS or len(data) < 6:
         return False
     row, column = struct.unpack_from("<HH", data)
-    if kind in (LABEL, RSTRING) and _label_blank(data[6:]):
+    if strings is not None and kind in (LABEL, RSTRING) and _label_blank(data[6:]):
         return True
-    if kind == LABELSST and len(data) >= 10:
+    if strings is not None and kind == LABELSST and len(data) >= 10:
         index = struct.unpack_from("<I", data, 6)[0]
         if index < len(strings) and strings[index]:
             return True

@@ -141,6 +141,11 @@ CASES: dict[str, tuple[Callable[[], bytes], str, str | int]] = {
         "xlsx",
         "refused: 工作表“申报表”的数据区域过大（1048576 行 × 6 列，但只有 6 行有内容）",
     ),
+    "row-number-of-5000-digits": (
+        lambda: h.far_cell(f'<row r="{"9" * 5000}"><c r="F{"9" * 5000}"><v>1</v></c></row>'),
+        "xlsx",
+        "refused: 工作表“申报表”的数据区域过大（1048576 行 × 6 列，但只有 6 行有内容）",
+    ),
     "too-many-real-rows": (lambda: real_rows(300_100), "xlsx", "refused: 工作表“申报表”数据行过多"),
     "xls-space-in-IV65536": (lambda: h.xls_with({(65535, 255): " "}), "xls", 4),
     "xls-lying-dimensions": (h.xls_lying_dimensions, "xls", 4),
