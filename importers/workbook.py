@@ -19,6 +19,7 @@ import logging
 import re
 import threading
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP = b"PK\x03\x04"
 PART_CAP = 16 * 1024 * 1024  # workbook.xml and relationships, read whole
+LONG_LINE = 100_000  # CSV lines longer than this have their delimiters counted
 SHEET_TAG = re.compile(rb"<(?:[\w.-]+:)?sheet\b[^>]*>")
 # Sheets tidu itself adds to workbooks it hands out: never read as data.
 ISSUES_SHEET = "错误清单"  # the annotated workbook's list of problems
@@ -235,15 +237,22 @@ def _read_sheet(
         logger.info("calamine refused sheet %r: %s", name, str(exc)[:500])
         raise ImportRejected(f"工作表“{name}”无法读取（文件可能已损坏）：{RESAVE}") from None
     start = sheet.start or (0, 0)
-    rows = _trim(rows)
+    rows = _limit_width(name, _trim(rows), limits)
+    merged = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
+    return Grid(name, rows, start[0] + 1, start[1] + 1, merged)
+
+
+def _limit_width(name: str, rows: list[list[Any]], limits: Limits) -> list[list[Any]]:
+    """The rows, refused when wider than allowed once trailing blank columns are dropped."""
     if rows and max(len(r) for r in rows[:1000]) > limits.max_columns:
         rows = _trim_columns(rows)
         if rows and max(len(r) for r in rows) > limits.max_columns:
-            raise ImportRejected(
-                f"工作表“{name}”的列数超过 {limits.max_columns} 列", limit=limits.max_columns
-            )
-    merged = [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
-    return Grid(name, rows, start[0] + 1, start[1] + 1, merged)
+            raise too_wide(name, limits)
+    return rows
+
+
+def too_wide(name: str, limits: Limits) -> ImportRejected:
+    return ImportRejected(f"工作表“{name}”的列数超过 {limits.max_columns} 列", limit=limits.max_columns)
 
 
 def blank(value: Any) -> bool:
@@ -281,7 +290,9 @@ def _read_csv(content: bytes, limits: Limits) -> Workbook:
         rows = _csv_rows(text, dialect, limits)
     except csv.Error as exc:
         raise ImportRejected(f"CSV 文件格式错误（{_csv_problem(exc)}）：{RESAVE}") from None
-    return Workbook("csv", [Grid("CSV", _trim(rows))], encoding, sheet_names=["CSV"])
+    return Workbook(
+        "csv", [Grid("CSV", _limit_width("CSV", _trim(rows), limits))], encoding, sheet_names=["CSV"]
+    )
 
 
 def _csv_rows(text: str, dialect: Any, limits: Limits) -> list[list[Any]]:
@@ -297,7 +308,7 @@ def _csv_rows(text: str, dialect: Any, limits: Limits) -> list[list[Any]]:
         if previous < len(text) + 1:
             csv.field_size_limit(len(text) + 1)
         try:
-            for row in csv.reader(io.StringIO(text), dialect):
+            for row in csv.reader(_lines(text, dialect.delimiter, limits), dialect):
                 rows.append(row)
                 filled += not all(blank(value) for value in row)
                 if filled > limits.max_rows + limits.header_scan_rows:
@@ -307,6 +318,18 @@ def _csv_rows(text: str, dialect: Any, limits: Limits) -> list[list[Any]]:
         finally:
             csv.field_size_limit(previous)
     return rows
+
+
+def _lines(text: str, delimiter: str, limits: Limits) -> Iterator[str]:
+    """The text's lines for the CSV reader; a line of more delimiters than any row could have is
+    refused before the reader makes a list of its millions of empty cells."""
+    start = 0
+    while start < len(text):  # not io.StringIO: it would hold the text again, four bytes a character
+        end = text.find("\n", start) + 1 or len(text)
+        if end - start > LONG_LINE and text.count(delimiter, start, end) > 100 * limits.max_columns:
+            raise too_wide("CSV", limits)
+        yield text[start:end]
+        start = end
 
 
 def _csv_problem(exc: csv.Error) -> str:

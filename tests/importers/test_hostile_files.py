@@ -168,6 +168,14 @@ def test_whitespace_rows_at_the_end_of_a_csv_are_not_rows() -> None:
     assert_the_four_firms(parse(content, limits=Limits(max_rows=4)))
 
 
+def test_a_csv_line_of_endless_delimiters_is_refused_before_it_is_split() -> None:
+    # 48 MB of commas made the reader build a row of 48 million empty cells (670 MB) and then ask
+    # for a fiscal year; a CSV's width was never checked at all.
+    content = "统一社会信用代码,企业名称\r\n".encode() + b"," * 200_000 + b"\r\n"
+    error = rejected(content)
+    assert error.message == "工作表“CSV”的列数超过 300 列"
+
+
 def test_the_row_limit_counts_rows_with_content() -> None:
     spaced: list[list[wb.Value]] = [h.FILING_HEADER]
     for firm in h.FIRMS:
