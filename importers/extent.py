@@ -89,6 +89,15 @@ def refuse_beyond(extent: Extent, limits: Limits) -> None:
         )
 
 
+def refuse_merged(name: str, count: int, limits: Limits) -> None:
+    """Every merged range becomes objects when a sheet is read: a million took 300 MB."""
+    if count > limits.max_merged:
+        raise ImportRejected(
+            f"工作表“{name}”中的合并单元格过多（{count} 处，上限 {limits.max_merged} 处）：请取消不需要的合并后重新导入",
+            limit=limits.max_merged,
+        )
+
+
 def too_many_sheets(count: int, limits: Limits) -> ImportRejected:
     return ImportRejected(
         f"工作簿含 {count} 个工作表，超过上限 {limits.max_sheets} 个：请只保留要导入的工作表后重新导入",
@@ -180,6 +189,7 @@ class Bounds:
     last_column: int = 26  # columns A–Z are not looked at one by one
     irregular: bool = False  # positions that only a full reading can tell
     beyond: bool = False  # a cell below every row seen so far
+    merged: int = 0  # merged ranges (every mergeCell element, whatever its prefix)
     formulas: Formulas = field(default_factory=Formulas)
 
     def feed(self, chunk: bytes) -> None:
@@ -195,6 +205,7 @@ class Bounds:
                 self.beyond = True
             else:
                 self.irregular = True
+        self.merged += chunk.count(b"mergeCell") - chunk.count(b"mergeCells")  # not their container
         self.formulas.scan(chunk)
 
     def small(self, limits: Limits) -> bool:

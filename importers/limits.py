@@ -17,6 +17,9 @@ class Limits:
     max_shared_strings: int = 100 * 1024 * 1024  # an .xlsx's shared strings, read whole when it is opened
     max_rows: int = 300_000  # data rows with content in the chosen sheet
     max_columns: int = 300
+    max_merged: int = (
+        100_000  # merged ranges in one sheet: each becomes objects when read (a real sheet has dozens)
+    )
     max_cell_chars: int = 32_767  # Excel's own limit for one cell
     header_scan_rows: int = 30  # title rows and headers are looked for in this many rows
     # A sheet is laid out as a dense grid (rows × columns) when read. Up to this many cells it is read

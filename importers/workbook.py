@@ -35,6 +35,7 @@ from importers.extent import (
     check_shared_strings,
     chunks_at,
     refuse_beyond,
+    refuse_merged,
     strip_blank_cells,
     too_many_sheets,
 )
@@ -182,6 +183,7 @@ def _prepare_xlsx(content: bytes, limits: Limits) -> tuple[bytes, dict[str, Form
     )
     replacements = {}
     for path, found in bounds.items():
+        refuse_merged(names.get(path, path), found.merged, limits)
         if not found.small(limits):
             replacement = _measure_sheet(archive, path, names.get(path, path), found, strings, limits)
             if replacement is not None:

@@ -19,13 +19,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from importers.errors import ImportRejected
-from importers.extent import Extent, refuse_beyond, too_many_sheets
+from importers.extent import Extent, refuse_beyond, refuse_merged, too_many_sheets
 from importers.limits import Limits
 
 END_OF_CHAIN, FREE = 0xFFFFFFFE, 0xFFFFFFFF
 DAMAGED = "无法读取工作簿（文件可能已损坏）：请用 Excel 打开后另存为新的 .xlsx 文件再上传"
 SKIPPED = 0x0201  # BLANK: a record type the reader ignores, used to set a record aside in place
-BOF, EOF, BOUNDSHEET, SST, CONTINUE, DIMENSIONS = 0x0809, 0x000A, 0x0085, 0x00FC, 0x003C, 0x0200
+BOF, EOF, BOUNDSHEET, SST, CONTINUE, DIMENSIONS, MERGEDCELLS = (
+    0x0809,
+    0x000A,
+    0x0085,
+    0x00FC,
+    0x003C,
+    0x0200,
+    0x00E5,
+)
 NUMBER, RK, BOOLERR, LABEL, RSTRING, LABELSST, MULRK, FORMULA, STRING = (
     0x0203, 0x027E, 0x0205, 0x0204, 0x00D6, 0x00FD, 0x00BD, 0x0006, 0x0207,
 )  # fmt: skip
@@ -195,6 +203,7 @@ class _Sheet:
     rows: tuple[int, int] = (1 << 32, -1)  # first and last row laid out (0-based), blanks set aside
     columns: tuple[int, int] = (1 << 32, -1)
     real: set[int] = field(default_factory=set)  # rows with content
+    merged: int = 0  # merged ranges
 
     def add(self, row: int, column: int) -> None:
         """A cell the reader will lay out (blank ones are set aside before they get here)."""
@@ -227,6 +236,7 @@ def measure_xls(content: bytes, limits: Limits) -> bytes:
         for at in _measure_sheet(records, offset, sheet, strings if biff8 else None):
             _set_type(patched, places, at)
         refuse_beyond(sheet.finish(), limits)
+        refuse_merged(name, sheet.merged, limits)
     return bytes(patched)
 
 
@@ -352,6 +362,9 @@ def _set_aside(kind: int, data: bytes, sheet: _Sheet, strings: list[bool] | None
     results included), or DIMENSIONS that would make it reserve room past a whole BIFF8 sheet."""
     if kind == DIMENSIONS:
         return _dimensions_too_large(data)
+    if kind == MERGEDCELLS and len(data) >= 2:
+        sheet.merged += struct.unpack_from("<H", data)[0]
+        return False
     if kind == STRING:
         return strings is not None and _label_blank(data)
     if kind not in CELL_RECORDS or len(data) < 6:

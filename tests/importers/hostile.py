@@ -294,6 +294,28 @@ def far_cell(cell: str) -> bytes:
     return with_rows(wb.xlsx_rows([FILING_HEADER, *FIRMS]), cell.encode())
 
 
+def merged_ranges(count: int) -> bytes:
+    """The filing workbook with ``count`` merged ranges (two cells each) below its rows."""
+    merges = "".join(f'<mergeCell ref="A{r}:B{r}"/>' for r in range(10, 10 + count))
+    tail = f'<mergeCells count="{count}">{merges}</mergeCells></worksheet>'.encode()
+    return wb.rewrite_zip(
+        wb.xlsx_rows(filing_rows()), {"xl/worksheets/sheet1.xml": lambda x: x.replace(b"</worksheet>", tail)}
+    )
+
+
+def xls_merged_ranges(count: int) -> bytes:
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet(wb.SHEET)
+    for r, row in enumerate(filing_rows()):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    for r in range(10, 10 + count):
+        sheet.merge(r, r, 0, 1)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def far_shared_space(ref: str) -> bytes:
     """The same with the space as a shared string, the way Excel saves it."""
     base = shared_strings_filing()
