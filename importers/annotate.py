@@ -40,10 +40,11 @@ from openpyxl.worksheet.hyperlink import Hyperlink  # type: ignore[import-untype
 from openpyxl.worksheet.properties import PageSetupProperties  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped, unused-ignore]
 
+from importers.archive import check_zip
 from importers.errors import ImportRejected
 from importers.filings import Issue
 from importers.limits import DEFAULT_LIMITS, Limits
-from importers.workbook import ISSUES_SHEET, Grid, check_zip, read_workbook, sniff
+from importers.workbook import ISSUES_SHEET, Grid, read_workbook, sniff
 
 AUTHOR = "tidu"
 FILLS = {"error": "FFC7CE", "warning": "FFEB9C"}  # Excel's own 「差」 and 「适中」 colours

@@ -22,7 +22,7 @@ from importers import uscc as uscc_codes
 from importers.errors import ImportRejected
 from importers.headers import ColumnSpec, Header, HeaderMatch, Spec, find_header
 from importers.limits import Limits
-from importers.workbook import TIDU_SHEETS, Grid, Workbook, column_letter, read_workbook
+from importers.workbook import TIDU_SHEETS, Grid, Workbook, blank, column_letter, read_workbook
 
 TOTAL_WORDS = ("合计", "总计", "小计")  # a total row starts with one of them (not a firm named 联合计算…)
 NOTE_PREFIXES = ("注", "说明", "备注", "填表说明", "填报说明")
@@ -92,15 +92,24 @@ def open_table(
     content: bytes, spec: Spec, kind: TableKind, wanted: str | None, limits: Limits
 ) -> tuple[Workbook, Grid, Header]:
     """The workbook, its data sheet and that sheet's header. Raises ImportRejected for a bad layout."""
-    book = read_workbook(content, limits)
+    book = read_workbook(content, limits, sheet=wanted)
     grid, header = choose_sheet(book, spec, kind, wanted, limits)
-    data_rows = len(grid.rows) - header.row - 1
-    if data_rows > limits.max_rows:
-        raise ImportRejected(
-            f"工作表“{grid.name}”数据行过多（{data_rows} 行，上限 {limits.max_rows} 行）",
-            limit=limits.max_rows,
-        )
+    body = grid.rows[header.row + 1 :]
+    if len(body) > limits.max_rows:  # blank rows in between are no rows: count those with content
+        data_rows = sum(1 for cells in body if not all(blank(value) for value in cells))
+        if data_rows > limits.max_rows:
+            raise ImportRejected(
+                f"工作表“{grid.name}”数据行过多（{data_rows} 行，上限 {limits.max_rows} 行）",
+                limit=limits.max_rows,
+            )
     return book, grid, header
+
+
+def listed(names: Sequence[str], shown: int = 5) -> str:
+    """Names for a message: all of a few, else the first ``shown`` and how many there are."""
+    if len(names) <= shown:
+        return "、".join(names)
+    return "、".join(names[:shown]) + f" 等 {len(names)} 个"
 
 
 def choose_sheet(
@@ -109,9 +118,9 @@ def choose_sheet(
     if wanted is not None:
         grid = next((g for g in book.sheets if g.name == wanted), None)
         if grid is None:
-            names = "、".join(g.name for g in book.sheets)
             raise ImportRejected(
-                f"工作簿中没有名为“{wanted}”的工作表（有：{names}）", sheets=[g.name for g in book.sheets]
+                f"工作簿中没有名为“{wanted}”的工作表（有：{listed(book.sheet_names)}）",
+                sheets=book.sheet_names,
             )
         header = find_header(grid, spec, limits.header_scan_rows)
         if header is None:
@@ -128,7 +137,7 @@ def choose_sheet(
     if len(found) > 1:
         candidates = [g.name for g, _ in found]
         raise ImportRejected(
-            f"工作簿中有 {len(found)} 个工作表像{kind.noun}（{'、'.join(candidates)}）：请指定要导入的工作表",
+            f"工作簿中有 {len(found)} 个工作表像{kind.noun}（{listed(candidates)}）：请指定要导入的工作表",
             sheets=candidates,
         )
     return found[0]

@@ -676,7 +676,8 @@ def test_two_register_sheets_are_listed_then_one_is_chosen() -> None:
 
 def test_too_many_rows() -> None:
     message = rejected(parse_ip_records, wb.messy_ip_xlsx(), limits=Limits(max_rows=5))
-    assert message == f"工作表“{IP_SHEET}”数据行过多（10 行，上限 5 行）"
+    # Below the header: seven rights, 合计, a blank row (not counted) and the note.
+    assert message == f"工作表“{IP_SHEET}”数据行过多（9 行，上限 5 行）"
     assert_actionable(message)
 
 

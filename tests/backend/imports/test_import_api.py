@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import openpyxl  # type: ignore[import-untyped, unused-ignore]
+import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +19,7 @@ from backend.models import AuditLog, Filing, Firm, ImportRun, Role
 from tests.factories.filings import make_filing
 from tests.factories.firms import make_firm, new_uscc
 from tests.factories.users import LoggedIn, make_user
+from tests.importers import hostile as h
 from tests.importers import workbooks as wb
 
 HEADER = ["序号", "企业名称", "统一社会信用代码", "注册日期", "会计年度", "营业收入（万元）", "研发费用（万元）",
@@ -200,6 +202,70 @@ async def test_a_refused_file_is_a_clear_error_and_records_nothing(
     assert body["code"] == "import.rejected"
     assert body["detail"] == "不是电子表格文件：请上传 .xlsx、.xls、.xlsm、.ods 或 .csv 文件"
     assert (await session.exec(select(func.count()).select_from(ImportRun))).one() == runs
+
+
+BIG5_ROWS: list[list[wb.Value]] = [
+    ["序號", "企業名稱", "統一社會信用代碼"],
+    [1, "天津甲科技有限公司", wb.USCC_A],
+]
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda: h.lying_xlsx(16),
+            "工作簿内部文件 xl/worksheets/sheet1.xml 解压后超过文件中记录的大小（1 KB），疑似压缩炸弹",
+        ),
+        (
+            lambda: h.many_sheets_xlsx(590),
+            "工作簿含 590 个工作表，超过上限 50 个：请只保留要导入的工作表后重新导入",
+        ),
+        (
+            lambda: wb.csv_file(BIG5_ROWS, "big5"),
+            "无法识别文件编码：请另存为 UTF-8、GBK 或 UTF-16 编码的 CSV，或另存为 Excel 文件",
+        ),
+    ],
+    ids=["zip-lying-about-its-size", "590-sheets", "big5-csv"],
+)
+async def test_hostile_files_are_refused_in_chinese_and_write_nothing(
+    client: httpx.AsyncClient, session: AsyncSession, build: Any, message: str
+) -> None:
+    user = await bureau_user(session)
+    runs = (await session.exec(select(func.count()).select_from(ImportRun))).one()
+    firms = await firm_count(session)
+    response = await upload(client, user, build(), dry_run=False)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == "import.rejected"
+    assert body["detail"].startswith(message)
+    assert (await session.exec(select(func.count()).select_from(ImportRun))).one() == runs
+    assert await firm_count(session) == firms
+
+
+async def test_a_space_in_the_last_row_of_the_sheet_is_not_a_row(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    user = await bureau_user(session)
+    space = b'<row r="1048576"><c r="I1048576" t="inlineStr"><is><t xml:space="preserve"> </t></is></c></row>'
+    content = h.with_rows(workbook(row(1, new_uscc())), space)
+    response = await upload(client, user, content, dry_run=False)
+    assert response.status_code == 201, response.text
+    run = response.json()["run"]
+    assert (run["status"], run["counts"]["rows_read"], run["counts"]["new_firms"]) == ("committed", 1, 1)
+    assert response.json()["issues"] == []
+
+
+async def test_a_utf16_csv_without_byte_order_mark_is_imported(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    user = await bureau_user(session)
+    uscc = new_uscc()
+    rows: list[list[Any]] = [HEADER, row(1, uscc)]
+    response = await upload(client, user, wb.csv_file(rows, "utf-16-le"), dry_run=False)
+    assert response.status_code == 201, response.text
+    assert response.json()["run"]["counts"]["new_firms"] == 1
+    assert (await client.get(f"/api/firms/{uscc}", headers=user.headers)).status_code == 200
 
 
 async def test_an_upload_over_the_limit_is_refused_before_it_is_read(db: Any, database_url: str) -> None:

@@ -22,6 +22,7 @@ from backend.jobs.inbox import import_inboxes, pending_files
 from backend.jobs.runner import JobContext, latest_fire_time, run_claimed
 from backend.models import Firm, ImportRun, JobRun
 from tests.factories.firms import make_firm, new_uscc
+from tests.importers import hostile as h
 from tests.importers import workbooks as wb
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -112,6 +113,19 @@ async def test_a_refused_file_goes_to_failed_with_the_reason(
     report = next(failed.glob("*photo.xlsx.report.txt"))
     assert "不是电子表格文件：请上传 .xlsx、.xls、.xlsm、.ods 或 .csv 文件" in report.read_text(
         encoding="utf-8-sig"
+    )
+    assert not (await session.exec(select(ImportRun).where(ImportRun.source == "inbox"))).all()
+
+
+async def test_a_zip_that_lies_about_its_size_goes_to_failed_and_writes_nothing(
+    context: JobContext, session: AsyncSession
+) -> None:
+    drop(context, "jinghai", "申报.xlsx", h.lying_xlsx(64))
+    await run_claimed(context, "inbox", FIRE, import_inboxes)
+    failed = context.settings.inbox_dir / "jinghai" / "failed"
+    report = next(failed.glob("*申报.xlsx.report.txt")).read_text(encoding="utf-8-sig")
+    assert (
+        "工作簿内部文件 xl/worksheets/sheet1.xml 解压后超过文件中记录的大小（1 KB），疑似压缩炸弹" in report
     )
     assert not (await session.exec(select(ImportRun).where(ImportRun.source == "inbox"))).all()
 
