@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import re
-import time
 from collections.abc import Callable
 from datetime import date
 
@@ -524,12 +523,11 @@ def test_ten_million_character_cell_in_a_csv_is_an_error_on_that_cell_too() -> N
     assert valid_row_numbers(result) == {3}
 
 
-def test_a_million_formatted_empty_rows_parse_quickly() -> None:
+def test_a_million_formatted_empty_rows_are_not_rows() -> None:
+    """Formatting a column down to row 1,000,000 leaves the three filled rows (speed: benchmarks, not here)."""
     content = wb.formatted_down_to(wb.FORMAT_ROWS, 1_000_000)
     assert wb.member_sizes(content)["xl/worksheets/sheet1.xml"][0] > 50 * MB
-    started = time.perf_counter()
     result = parse(content)
-    assert time.perf_counter() - started < 20
     assert [f.row for f in result.firms] == [2, 3, 4]
     assert result.rows == EXPECTED_ROWS
     assert (result.rows_read, result.issues) == (3, [])
