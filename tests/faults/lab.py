@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -102,7 +102,12 @@ def cli_env(database_url: str, data_dir: Path) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith("TIDU_") and key not in ("DATABASE_URL", "TEST_DATABASE_URL")
     }
-    return env | {"DATABASE_URL": database_url, "TIDU_DATA_DIR": str(data_dir), "COLUMNS": "200", "NO_COLOR": "1"}
+    return env | {
+        "DATABASE_URL": database_url,
+        "TIDU_DATA_DIR": str(data_dir),
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+    }
 
 
 def cli_command(args: list[str]) -> list[str]:
@@ -135,7 +140,7 @@ class Strategy(StrEnum):
 
     blocked = "blocked"  # while the job waits on a lock the trial holds on audit_log: all its rows written
     writing = "writing"  # a varied delay after its transaction wrote its first row
-    anytime = "anytime"  # a varied delay after the process started, across its whole run
+    anytime = "anytime"  # a varied delay after it connected, across all its database work and after
     committed = "committed"  # as soon as its commit is visible: in the winding up after it
 
 
@@ -152,16 +157,31 @@ def plan(trials: int) -> list[tuple[Strategy, float]]:
     return spread
 
 
+class Look(NamedTuple):
+    """One look at the command from the server."""
+
+    connected: bool
+    in_transaction: bool
+    wrote: bool  # its transaction holds a transaction id: it has written a row
+    blocked: bool  # ... and waits for a lock
+    committed: bool  # the job's rows are visible to others
+
+
 @dataclass
 class Seen:
     """What the watcher saw of the command, in seconds after it was started."""
 
+    connected: float | None = None
     in_transaction: float | None = None
     wrote: float | None = None
     committed: float | None = None
     exited: float | None = None
     killed: float | None = None
-    last: tuple[bool, bool, bool] = (False, False, False)  # in transaction, wrote, committed: just before the kill
+    last: tuple[bool, bool, bool] = (
+        False,
+        False,
+        False,
+    )  # in transaction, wrote, committed: just before the kill
 
     def phase(self, committed_after_kill: bool) -> Phase:
         if self.killed is None:
@@ -197,12 +217,14 @@ class Watcher:
     started: float = field(default_factory=time.monotonic)
     seen: Seen = field(default_factory=Seen)
 
-    async def look(self) -> tuple[bool, bool, bool, bool]:
-        """(in a transaction, wrote, blocked on a lock after writing, committed)."""
+    async def look(self) -> Look:
         row = await self.conn.fetchrow(_ACTIVITY.format(committed=self.committed_sql), self.database)
         assert row is not None
         in_transaction, wrote, blocked, committed = (bool(v) for v in row[:4])
+        connected = int(row[4]) > 0
         now = time.monotonic() - self.started
+        if connected and self.seen.connected is None:
+            self.seen.connected = now
         if in_transaction and self.seen.in_transaction is None:
             self.seen.in_transaction = now
         if wrote and self.seen.wrote is None:
@@ -210,7 +232,7 @@ class Watcher:
         if committed and self.seen.committed is None:
             self.seen.committed = now
         self.seen.last = (in_transaction, wrote, committed)
-        return in_transaction, wrote, blocked, committed
+        return Look(connected, in_transaction, wrote, blocked, committed)
 
     async def backends(self) -> int:
         row = await self.conn.fetchrow(_ACTIVITY.format(committed="false"), self.database)
@@ -245,9 +267,10 @@ async def holding_audit_log(url: str) -> AsyncIterator[Callable[[], Awaitable[No
 
 @dataclass(frozen=True)
 class Timing:
-    """From a clean run: start to exit, and first written row to visible commit."""
+    """From a clean run: start to exit, first connection to exit, and first written row to visible commit."""
 
     total: float
+    connected: float
     writing: float
 
 
@@ -260,7 +283,7 @@ async def start(args: list[str], database_url: str, workdir: Path) -> asyncio.su
 
 
 async def _until(
-    watcher: Watcher, process: asyncio.subprocess.Process, ready: Callable[[tuple[bool, bool, bool, bool]], bool],
+    watcher: Watcher, process: asyncio.subprocess.Process, ready: Callable[[Look], bool],
     *, pause: float = POLL,
 ) -> bool:  # fmt: skip
     """Look until ``ready`` says so (True) or the process exits (False)."""
@@ -292,17 +315,22 @@ async def kill_when(
     """Send SIGKILL at the strategy's point (unless the command finished first); wait for the process."""
     waiter = asyncio.ensure_future(process.wait())
     try:
+        seen = watcher.seen
         if strategy is Strategy.blocked:
-            due = await _until(watcher, process, lambda s: s[2])
+            due = await _until(watcher, process, lambda look: look.blocked)
         elif strategy is Strategy.writing:
-            due = await _until(watcher, process, lambda s: s[1] or s[3]) and await _sleep_until(
-                watcher, process, (watcher.seen.wrote or watcher.seen.committed or 0) + fraction * timing.writing
+            due = await _until(
+                watcher, process, lambda look: look.wrote or look.committed
+            ) and await _sleep_until(
+                watcher, process, (seen.wrote or seen.committed or 0) + fraction * timing.writing
             )
         elif strategy is Strategy.anytime:
-            due = await _sleep_until(watcher, process, fraction * timing.total)
+            due = await _until(watcher, process, lambda look: look.connected) and await _sleep_until(
+                watcher, process, (seen.connected or 0) + fraction * timing.connected
+            )
         else:  # committed: look without pausing once it writes, the winding up is short
-            due = await _until(watcher, process, lambda s: s[1] or s[3]) and await _until(
-                watcher, process, lambda s: s[3], pause=0
+            due = await _until(watcher, process, lambda look: look.wrote or look.committed) and await _until(
+                watcher, process, lambda look: look.committed, pause=0
             )
         if due and process.returncode is None:
             process.send_signal(signal.SIGKILL)
@@ -332,11 +360,12 @@ async def clean_run(
     try:
         process = await start(args, database_url, workdir)
         watcher = Watcher(conn, database, committed_sql)
-        await _until(watcher, process, lambda s: s[3])
+        await _until(watcher, process, lambda look: look.committed)
         code = await asyncio.wait_for(process.wait(), DEADLINE)
         total = time.monotonic() - watcher.started
     finally:
         await conn.close()
     seen = watcher.seen
     writing = (seen.committed or total) - (seen.wrote if seen.wrote is not None else total)
-    return Timing(total=total, writing=max(writing, 0.0)), code
+    connected = total - (seen.connected if seen.connected is not None else 0.0)
+    return Timing(total=total, connected=connected, writing=max(writing, 0.0)), code

@@ -29,7 +29,7 @@ from backend.core.config import Settings
 from backend.core.db import make_engine, make_session_factory, transaction
 from backend.core.security import Actor
 from backend.models import Award, AwardState
-from benchmarks.imports import COLUMNS, SHEET, workbook_rows
+from importers.uscc import check_char
 from tests.faults.lab import connect
 
 INVARIANTS = {
@@ -356,14 +356,27 @@ class FinalDisbursement(Operation):
             return [f"{target.name} exists though no export was committed"] if target.exists() else []
         [(run_id, file_sha256, _)] = files.runs
         if target.exists():
-            return [] if sha256_of(target) == file_sha256 else [f"{target.name} is not the file of run #{run_id}"]
+            return (
+                []
+                if sha256_of(target) == file_sha256
+                else [f"{target.name} is not the file of run #{run_id}"]
+            )
         if any(sha256_of(part) == file_sha256 for part in self.staged(workdir)):
             return []  # committed, killed before the rename: the file waits under its staging name
         return [f"export run #{run_id} is committed but its file is nowhere"]
 
+    def check_rerun(self, result: subprocess.CompletedProcess[str], committed: bool, added: int) -> list[str]:
+        problems = super().check_rerun(result, committed, added)
+        said = "早已导出" if committed else "已导出正式"  # the job done before, or done now
+        return problems or (
+            [] if said in result.stdout else [f"the re-run did not say {said}: {result.stdout}"]
+        )
+
     def check_rerun_files(self, workdir: Path, files: Files) -> list[str]:
-        """The target holds the list that marked the awards, byte for byte as recorded."""
+        """The target holds the list that marked the awards, byte for byte as recorded; nothing staged."""
         target = self.target(workdir)
+        if self.staged(workdir):
+            return [f"staging files left: {[p.name for p in self.staged(workdir)]}"]
         listing = [run for run in files.runs if run[2] > 0]
         if len(listing) != 1:
             return [f"{len(listing)} final lists name awards, not 1"]
@@ -385,14 +398,21 @@ async def final_runs(conn: asyncpg.Connection) -> Files:
     return Files([(int(r[0]), str(r[1]), int(r[2])) for r in rows])
 
 
-def write_workbook(path: Path, rows: int) -> None:
-    """A real .xlsx of ``rows`` new 静海区 firms, 25 columns (the import benchmark's generator)."""
+HEADER = ["统一社会信用代码", "企业名称", "注册日期", "会计年度", "营业收入（万元）", "研发费用（万元）", "资产总额（万元）",
+          "职工总数", "科技人员数", "I类知识产权数", "II类知识产权数"]  # fmt: skip
+
+
+def write_workbook(path: Path, rows: int, fiscal_year: int) -> None:
+    """A real .xlsx of ``rows`` new 静海区 firms (not in the demo registry), one filing each."""
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    sheet = book.add_worksheet(SHEET)
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-    sheet.write_row(0, 0, [c.header for c in COLUMNS])
-    for excel_row, (identity, registered, figures) in enumerate(workbook_rows(rows), start=1):
-        sheet.write_row(excel_row, 0, identity)
-        sheet.write_datetime(excel_row, 2, registered, day)
-        sheet.write_row(excel_row, 3, figures)
+    sheet = book.add_worksheet("申报表")
+    sheet.write_row(0, 0, HEADER)
+    for n in range(1, rows + 1):
+        first17 = f"91120118{n:09d}"
+        revenue = 200 + (n * 7919) % 5000  # 万元
+        employees = 10 + n % 190
+        registered = f"{2010 + n % 12}-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        sheet.write_row(n, 0, [first17 + check_char(first17), f"天津中断测试{n}科技有限公司", registered])
+        sheet.write_row(n, 3, [fiscal_year, revenue, round(revenue * 0.06, 2), revenue * 2, employees,
+                               employees // 3, n % 3, n % 7])  # fmt: skip
     book.close()

@@ -57,7 +57,8 @@ def markdown(data: dict[str, Any]) -> str:
         f"kill -9 trials ({data['machine']}): each trial kills the real `tidu` command with SIGKILL, checks the",
         "database (and the export's file), runs the command again and compares the end state with a clean run's.",
         "",
-        "| operation | trials | " + " | ".join(PHASE_TITLES.values())
+        "| operation | trials | "
+        + " | ".join(PHASE_TITLES.values())
         + " | consistent after the kill | re-run to the clean state | seconds |",
         "|---|---:|" + "---:|" * len(PHASE_TITLES) + "---:|---:|---:|",
     ]
@@ -77,7 +78,11 @@ def markdown(data: dict[str, Any]) -> str:
             f"- {name}: {setting}; a clean run adds {op['rows_added_by_a_clean_run']:,} rows in"
             f" {op['clean_run_seconds']} s (writing {op['clean_run_writing_seconds']} s of it);"
             f" {op['committed_before_the_kill']} killed runs had committed"
-            + (f", {op['file_left_staged']} of them before their file was renamed into place" if name == "export" else "")
+            + (
+                f", {op['file_left_staged']} of them before their file was renamed into place"
+                if name == "export"
+                else ""
+            )
             + f"; recorded {op['recorded_at']} at {op['commit']}"
         )
     return "\n".join(lines) + "\n"

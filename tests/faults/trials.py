@@ -65,7 +65,9 @@ class Figures:
 
 
 def _differences(found: dict[str, Any], wanted: dict[str, Any]) -> str:
-    return "; ".join(f"{key}: {found.get(key)!r} ≠ {value!r}" for key, value in wanted.items() if found.get(key) != value)
+    return "; ".join(
+        f"{key}: {found.get(key)!r} ≠ {value!r}" for key, value in wanted.items() if found.get(key) != value
+    )
 
 
 async def run_trials(
@@ -110,11 +112,13 @@ async def _read_template(operation: Operation, server: str, template: str) -> di
 async def _clean_run(
     operation: Operation, server: str, template: str, name: str, workdir: Path
 ) -> tuple[dict[str, Any], lab.Timing, int]:
-    workdir.mkdir(parents=True)
+    await asyncio.to_thread(workdir.mkdir, parents=True)
     url = await lab.clone(server, template, name)
     try:
         before = await _state(operation, url)
-        timing, code = await lab.clean_run(operation.args(workdir), url, name, operation.committed_sql, workdir)
+        timing, code = await lab.clean_run(
+            operation.args(workdir), url, name, operation.committed_sql, workdir
+        )
         assert code == 0, (workdir / lab.LOG).read_text(errors="replace")[-3000:]
         conn = await lab.connect(url)
         try:
@@ -144,7 +148,7 @@ async def _trial(
     operation: Operation, trial: Trial, url: str, database: str, before: dict[str, Any], after: dict[str, Any],
     added: int, timing: lab.Timing, workdir: Path,
 ) -> None:  # fmt: skip
-    workdir.mkdir(parents=True)
+    await asyncio.to_thread(workdir.mkdir, parents=True)
     strategy = lab.Strategy(trial.strategy)
     conn = await lab.connect(url)
     try:
@@ -166,7 +170,9 @@ async def _trial(
         trial.committed = state == after
         trial.phase = watcher.seen.phase(trial.committed).value
         if state not in (before, after):
-            trial.problems.append(f"killed: a half state: {_differences(state, before)} (against the state before)")
+            trial.problems.append(
+                f"killed: a half state: {_differences(state, before)} (against the state before)"
+            )
         trial.problems += [f"killed: {name} ({count})" for name, count in (await violations(conn)).items()]
         files = await final_runs(conn)
         trial.problems += [f"killed: {p}" for p in operation.check_killed(workdir, trial.committed, files)]
@@ -184,7 +190,9 @@ async def _trial(
         if final != wanted:
             trial.problems.append(f"re-run: not the clean run's state: {_differences(final, wanted)}")
         trial.problems += [f"re-run: {name} ({count})" for name, count in (await violations(conn)).items()]
-        trial.problems += [f"re-run: {p}" for p in operation.check_rerun_files(workdir, await final_runs(conn))]
+        trial.problems += [
+            f"re-run: {p}" for p in operation.check_rerun_files(workdir, await final_runs(conn))
+        ]
     finally:
         await conn.close()
 
