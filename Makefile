@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install run serve test pytest lint typecheck contracts fmt bench clean
+.PHONY: help install run serve test pytest faults lint typecheck contracts fmt bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ pytest: install ## the test suite on real PostgreSQL (TEST_DATABASE_URL / DATABA
 	bash .ci/ensure-browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --ignore=tests/browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/browser
+
+faults: install ## kill -9 trials only (TIDU_FAULT_TRIALS=20 for the documented run); figures in benchmarks/results/faults.*
+	TIDU_FAULT_REPORT=benchmarks/results/faults.json $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m faults
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .
