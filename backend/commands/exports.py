@@ -66,7 +66,7 @@ def export_file(
         finished = await finish_interrupted(session, files, target)  # what a killed export left
         if final and (earlier := await run_of_file(session, target)) is not None and earlier.final:
             return await export_service.final_list_again(
-                session, operator(), params, earlier, finished=bool(finished)
+                session, operator(), kind, params, earlier, finished=bool(finished)
             )
         exported, _ = await export_to_file(
             session, operator(), kind, params, chosen, target, source="cli", staged=files

@@ -147,13 +147,19 @@ async def run_with_file(session: AsyncSession, file_sha256: str) -> ExportRun | 
 
 
 async def final_list_again(
-    session: AsyncSession, actor: Actor, params: ListParams, earlier: ExportRun, *, finished: bool
+    session: AsyncSession,
+    actor: Actor,
+    kind: ListKind | str,
+    params: ListParams,
+    earlier: ExportRun,
+    *,
+    finished: bool,
 ) -> AlreadyFinal:
     """A final 拨付清单 is asked for where the file of the final list ``earlier`` is. A final list is
     never written over another: the same list with nothing approved left to list is the job already
     done (a re-run after a crash); anything else is refused (409), the file left as it is."""
-    kind = ListKind.disbursement
-    params = scoped(actor, kind, params)
+    kind = ListKind(kind)
+    params = scoped(actor, kind, params)  # only a 拨付清单 may be final
     assert params.year is not None
     listed = AwardFilter(params.year, params.program, params.bureau, LISTED_AWARD_STATES)
     waiting = await ExportRepository(session).count_awards(listed)
