@@ -328,9 +328,9 @@ async def kill_when(
             due = await _until(watcher, process, lambda look: look.connected) and await _sleep_until(
                 watcher, process, (seen.connected or 0) + fraction * timing.connected
             )
-        else:  # committed: look without pausing once it writes, the winding up is short
+        else:  # committed: look every millisecond once it writes, the winding up is short
             due = await _until(watcher, process, lambda look: look.wrote or look.committed) and await _until(
-                watcher, process, lambda look: look.committed, pause=0
+                watcher, process, lambda look: look.committed, pause=0.001
             )
         if due and process.returncode is None:
             process.send_signal(signal.SIGKILL)
