@@ -162,7 +162,7 @@ class Look(NamedTuple):
 
     connected: bool
     in_transaction: bool
-    wrote: bool  # its transaction holds a transaction id: it has written a row
+    wrote: bool  # its transaction holds a transaction id: it has written (or row-locked) something
     blocked: bool  # ... and waits for a lock
     committed: bool  # the job's rows are visible to others
 
@@ -175,23 +175,19 @@ class Seen:
     in_transaction: float | None = None
     wrote: float | None = None
     committed: float | None = None
-    exited: float | None = None
     killed: float | None = None
-    last: tuple[bool, bool, bool] = (
-        False,
-        False,
-        False,
-    )  # in transaction, wrote, committed: just before the kill
+    last: Look | None = None  # the look just before the kill
 
     def phase(self, committed_after_kill: bool) -> Phase:
         if self.killed is None:
             return Phase.after_exit
         if committed_after_kill:
             return Phase.after_commit
-        in_transaction, wrote, _ = self.last
-        if wrote:
+        if self.last is not None and self.last.wrote:
             return Phase.mid_write
-        return Phase.before_writes if in_transaction else Phase.before_transaction
+        if self.last is not None and self.last.in_transaction:
+            return Phase.before_writes
+        return Phase.before_transaction
 
 
 _ACTIVITY = f"""
@@ -231,8 +227,8 @@ class Watcher:
             self.seen.wrote = now
         if committed and self.seen.committed is None:
             self.seen.committed = now
-        self.seen.last = (in_transaction, wrote, committed)
-        return Look(connected, in_transaction, wrote, blocked, committed)
+        self.seen.last = Look(connected, in_transaction, wrote, blocked, committed)
+        return self.seen.last
 
     async def backends(self) -> int:
         row = await self.conn.fetchrow(_ACTIVITY.format(committed="false"), self.database)
@@ -337,9 +333,7 @@ async def kill_when(
             watcher.seen.killed = time.monotonic() - watcher.started
     finally:
         await asyncio.wait_for(waiter, DEADLINE)
-    if watcher.seen.killed is None:
-        watcher.seen.exited = time.monotonic() - watcher.started
-    else:
+    if watcher.seen.killed is not None:
         assert process.returncode == -signal.SIGKILL, f"exit {process.returncode} after SIGKILL"
 
 
