@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= auto
 
-.PHONY: help install run serve test pytest fuzz lint typecheck contracts fmt bench clean
+.PHONY: help install run serve test pytest fuzz faults lint typecheck contracts fmt bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ pytest: install ## the test suite on real PostgreSQL (TEST_DATABASE_URL / DATABA
 
 fuzz: install ## Schemathesis over the OpenAPI as every role, against a served demo registry (a few minutes)
 	$(BIN)/python -m tests.fuzz
+
+faults: install ## kill -9 trials only (TIDU_FAULT_TRIALS=20 for the documented run); figures in benchmarks/results/faults.*
+	TIDU_FAULT_REPORT=benchmarks/results/faults.json $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m faults
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -9,9 +9,17 @@ import typer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.commands.common import console, fail, in_transaction, operator
-from backend.exports.files import SIDECAR_SUFFIX, Staged, export_to_file
+from backend.exports import service as export_service
+from backend.exports.files import (
+    SIDECAR_SUFFIX,
+    Staged,
+    export_to_file,
+    finish_interrupted,
+    run_of_file,
+    stage,
+)
 from backend.exports.params import DEFAULT_REMINDER_DAYS, FORMATS, KIND_TITLES, ListKind, ListParams
-from backend.exports.service import Exported
+from backend.exports.service import AlreadyFinal, Exported
 from exports.diff import CHANGE_NAMES
 
 KINDS_HELP = "、".join(f"{k.value}（{KIND_TITLES[k]}）" for k in ListKind)
@@ -33,7 +41,12 @@ def export_file(
     fmt: Annotated[str | None, typer.Option("--format", help="xlsx 或 csv（默认按文件扩展名）")] = None,
     final: Annotated[bool, typer.Option("--final", help="正式拨付清单：所列奖励转为“已导出”")] = False,
 ) -> None:
-    """Export a list; csv also writes FILE.manifest.json. Exit 1 with the reason on any error."""
+    """Export a list; csv also writes FILE.manifest.json. Exit 1 with the reason on any error.
+
+    The file is renamed into place after the commit; run again after a crash, the command first puts
+    in place what the killed export committed. A final 拨付清单 never replaces another final list's
+    file: asked for again where its file is, with nothing approved left to list, it is done (exit 0).
+    """
     if kind not in {k.value for k in ListKind}:
         raise fail(f"没有“{kind}”这种清单：可选 {KINDS_HELP}", code=2)
     chosen = fmt or ("csv" if output.suffix.lower() == ".csv" else "xlsx")
@@ -44,24 +57,45 @@ def export_file(
     params = ListParams(
         year=year, program=program, bureau=bureau, batch=batch, tier=tier, days=days, final=final
     )
+    target = output.resolve()
     staged: list[Staged] = []
 
-    async def work(session: AsyncSession) -> Exported:
-        exported, files = await export_to_file(
-            session, operator(), kind, params, chosen, output.resolve(), source="cli"
-        )
+    async def work(session: AsyncSession) -> Exported | AlreadyFinal:
+        files = await stage(target.parent)  # no other export stages or renames in this folder meanwhile
         staged.append(files)
+        finished = await finish_interrupted(session, files, target)  # what a killed export left
+        if final and (earlier := await run_of_file(session, target)) is not None and earlier.final:
+            return await export_service.final_list_again(
+                session, operator(), kind, params, earlier, finished=bool(finished)
+            )
+        exported, _ = await export_to_file(
+            session, operator(), kind, params, chosen, target, source="cli", staged=files
+        )
         return exported
 
     try:
         with console.status("正在导出…"):
-            exported = in_transaction(work)
+            result = in_transaction(work)
     except BaseException:
         for files in staged:
             files.discard()
         raise
     written = staged[0].publish()
-    _summary(exported, written)
+    if isinstance(result, AlreadyFinal):
+        _already(result, target)
+    else:
+        _summary(result, written)
+
+
+def _already(done: AlreadyFinal, target: Path) -> None:
+    run = done.run
+    how = "上次导出在提交后中断，现已补全其文件" if done.finished else "输出文件就是这份清单"
+    console.print(
+        f"正式「{run.manifest.get('title', '拨付清单')}」早已导出（导出记录 #{run.id}，{run.row_count:,} 行）：{how}"
+    )
+    for key, total in run.manifest.get("sums", {}).items():
+        console.print(f"  金额合计（{key}）：{total:,} 元")
+    console.print(f"  没有待列入的已批准奖励，未再导出；文件：{target}")
 
 
 def _summary(exported: Exported, written: list[Path]) -> None:

@@ -32,3 +32,9 @@ class ExportDataChanged(Conflict):
     """The rows streamed into the file differ from the snapshot read just before (a concurrent change)."""
 
     code = "export.data_changed"
+
+
+class FinalListExists(Conflict):
+    """A final 拨付清单 asked for where the file of another final list is: signed lists are never replaced."""
+
+    code = "export.final_list_exists"

@@ -279,6 +279,20 @@ class ExportRepository:
         )
         return (await self.session.exec(statement)).first()
 
+    async def run_with_file(self, file_sha256: str) -> ExportRun | None:
+        """The (first) export whose file has this SHA-256."""
+        statement = (
+            select(ExportRun).where(ExportRun.file_sha256 == file_sha256).order_by(col(ExportRun.id)).limit(1)
+        )
+        return (await self.session.exec(statement)).first()
+
+    async def count_awards(self, listed: AwardFilter) -> int:
+        """How many awards a 拨付清单 of ``listed`` would name now."""
+        sql, args = listed.sql("a.id")
+        db = await self._driver()
+        found: int = await db.fetchval(f"SELECT count(*) FROM ({sql}) AS listed", *args)
+        return found
+
     async def lock_scope(self, kind: str, scope_key: str) -> None:
         """Serialise exports of one scope, so each diffs against the one committed before it."""
         connection = await self.session.connection()

@@ -23,11 +23,18 @@ from backend.audit import service as audit
 from backend.awards import service as award_service
 from backend.core import clock
 from backend.core.security import Actor
-from backend.exports.errors import ExportFailed, ExportForbidden, ExportInvalid, ExportNotFound
+from backend.exports.errors import (
+    ExportFailed,
+    ExportForbidden,
+    ExportInvalid,
+    ExportNotFound,
+    FinalListExists,
+)
 from backend.exports.explain import explained
+from backend.exports.kinds_money import LISTED_AWARD_STATES
 from backend.exports.lists import BuiltList, Streamed, build_list
 from backend.exports.params import FORMATS, RUN_KINDS, ListKind, ListParams, scoped
-from backend.exports.repository import ExportRepository
+from backend.exports.repository import AwardFilter, ExportRepository
 from backend.exports.stream import Pull, checked
 from backend.models import ExportRun, Role
 from backend.reference import service as reference_service
@@ -125,6 +132,44 @@ async def export(
         await award_service.mark_exported(session, actor, built.award_ids, run.id)
     await audit.record(session, actor, "export", "export_run", run.id, after=_audited(run))
     return Exported(run, manifest, diff)
+
+
+@dataclass(frozen=True)
+class AlreadyFinal:
+    """A final 拨付清单 asked for again where its file already is, with no approved award left to list."""
+
+    run: ExportRun
+    finished: bool  # its file was put in place only now: the export before had been killed after its commit
+
+
+async def run_with_file(session: AsyncSession, file_sha256: str) -> ExportRun | None:
+    return await ExportRepository(session).run_with_file(file_sha256)
+
+
+async def final_list_again(
+    session: AsyncSession,
+    actor: Actor,
+    kind: ListKind | str,
+    params: ListParams,
+    earlier: ExportRun,
+    *,
+    finished: bool,
+) -> AlreadyFinal:
+    """A final 拨付清单 is asked for where the file of the final list ``earlier`` is. A final list is
+    never written over another: the same list with nothing approved left to list is the job already
+    done (a re-run after a crash); anything else is refused (409), the file left as it is."""
+    kind = ListKind(kind)
+    params = scoped(actor, kind, params)  # only a 拨付清单 may be final
+    assert params.year is not None
+    listed = AwardFilter(params.year, params.program, params.bureau, LISTED_AWARD_STATES)
+    waiting = await ExportRepository(session).count_awards(listed)
+    if earlier.scope_key == params.scope_key(kind) and waiting == 0:
+        return AlreadyFinal(earlier, finished)
+    raise FinalListExists(
+        f"输出文件已是正式拨付清单 #{earlier.id}（{earlier.row_count} 行），正式清单不会被覆盖："
+        f"请用 -o 另指定输出文件（待列入的已批准奖励 {waiting} 笔）",
+        export_run_id=earlier.id,
+    )
 
 
 def _kept(diff: Diff) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Scheduled exports into ``outbox/<bureau>/``: this year's 评价结果 and 拨付清单 (preview) nightly,
 and the daily 提醒 list. Each list is exported with that bureau's rights, in its own transaction;
-its file is renamed into place only after that transaction committed."""
+its file is renamed into place only after that transaction committed (and by the next run, when
+the process died in between)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from backend.core import clock
 from backend.core.db import transaction
 from backend.core.security import Actor
-from backend.exports.files import Staged, export_to_file
+from backend.exports.files import Staged, export_to_file, finish_interrupted, stage
 from backend.exports.params import ListKind, ListParams
 from backend.jobs.runner import JobContext
 from backend.reference import service as reference_service
@@ -44,10 +45,12 @@ async def export_for_bureau(
     staged: list[Staged] = []
     try:
         async with transaction(context.factory) as session:
-            exported, files = await export_to_file(
-                session, Actor.job(job, code), kind, params, "xlsx", folder, source="job"
-            )
+            files = await stage(folder)
             staged.append(files)
+            await finish_interrupted(session, files, folder)  # what a run killed after its commit left
+            exported, _ = await export_to_file(
+                session, Actor.job(job, code), kind, params, "xlsx", folder, source="job", staged=files
+            )
     except BaseException:
         for files in staged:
             await asyncio.to_thread(files.discard)

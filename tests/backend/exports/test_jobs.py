@@ -15,7 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.audit import service as audit_service
 from backend.core import clock
 from backend.core.config import Settings
-from backend.core.db import SessionFactory
+from backend.core.db import SessionFactory, transaction
+from backend.core.security import Actor
+from backend.exports.files import export_to_file
+from backend.exports.params import ListKind, ListParams
 from backend.jobs import exports as export_jobs
 from backend.jobs import tasks
 from backend.jobs.runner import JobContext, run_claimed
@@ -116,3 +119,32 @@ async def test_a_crash_mid_job_leaves_no_file_and_no_run_for_the_failed_list(
     files = {p.name for p in context.settings.outbox_dir.rglob("*") if p.is_file()}
     committed = (await session.exec(select(ExportRun).where(ExportRun.source == "job"))).all()
     assert files == {r.file_name for r in committed}
+
+
+async def test_a_list_committed_but_never_renamed_is_put_in_place_by_the_next_run(
+    context: JobContext, session: AsyncSession
+) -> None:
+    """What a scheduler killed between its commit and the rename leaves: the next run finishes it."""
+    year = clock.utc_now().astimezone(ZoneInfo("Asia/Shanghai")).year
+    await make_award(session, await make_firm(session, "jinghai"), 50_000, year=year)
+    await session.commit()
+    folder = export_jobs.ensure_outbox(context.settings.outbox_dir, "jinghai")
+    params, actor = ListParams(year=year), Actor.job("scheduled_exports", "jinghai")
+    async with transaction(context.factory) as attempt:
+        killed, files = await export_to_file(attempt, actor, ListKind.disbursement, params, "xlsx", folder,
+                                             source="job")  # fmt: skip
+    files.release()  # the process died here: committed, never renamed
+    [(left, _final)] = files.moves
+    assert [p.name for p in outbox_files(context, "jinghai")] == [left.name]
+
+    rows, _ = await export_jobs.export_for_bureau(context, "scheduled_exports", "jinghai", ListKind.disbursement,
+                                                  params)  # fmt: skip
+
+    assert rows == 1
+    names = [p.name for p in outbox_files(context, "jinghai")]
+    assert killed.run.file_name in names
+    assert not [name for name in names if name.endswith(".part")]
+    runs = (
+        await session.exec(select(ExportRun).where(col(ExportRun.scope_key).contains("bureau=jinghai")))
+    ).all()
+    assert {r.file_name for r in runs} == set(names)
