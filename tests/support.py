@@ -41,7 +41,8 @@ async def _maintenance_connection(url: str) -> asyncpg.Connection:
     )
 
 
-async def _recreate(url: str, name: str, *, drop_only: bool = False) -> None:
+async def recreate(url: str, name: str, *, drop_only: bool = False) -> None:
+    """Drop ``name`` on the server of ``url`` and, unless ``drop_only``, create it empty (inside a loop)."""
     conn = await _maintenance_connection(url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -53,7 +54,7 @@ async def _recreate(url: str, name: str, *, drop_only: bool = False) -> None:
 
 def recreate_database(url: str, name: str) -> str:
     """Drop and create ``name`` on the server of ``url``; return its URL."""
-    asyncio.run(_recreate(url, name))
+    asyncio.run(recreate(url, name))
     return with_database(url, name)
 
 
@@ -73,7 +74,7 @@ def copy_database(url: str, source: str, name: str) -> str:
 
 
 def drop_database(url: str, name: str) -> None:
-    asyncio.run(_recreate(url, name, drop_only=True))
+    asyncio.run(recreate(url, name, drop_only=True))
 
 
 def _main(argv: list[str]) -> int:

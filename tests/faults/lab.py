@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import asyncpg
 
 from backend.core.config import libpq_url
-from tests.support import with_database
+from tests.support import recreate, with_database
 
 CLI_APPLICATION = "tidu-cli"  # application_name of every `tidu` command's connections
 POLL = 0.005  # seconds between two looks at the server, while waiting for a phase
@@ -67,21 +67,12 @@ async def clone(server: str, template: str, name: str) -> str:
 
 
 async def create_empty(server: str, name: str) -> str:
-    conn = await _maintenance(server)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
+    await recreate(server, name)
     return with_database(server, name)
 
 
 async def drop(server: str, name: str) -> None:
-    conn = await _maintenance(server)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await recreate(server, name, drop_only=True)
 
 
 async def fetchval(url: str, query: str, *args: Any) -> Any:
