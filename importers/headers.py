@@ -17,8 +17,9 @@ from typing import Any
 import yaml
 
 from importers.workbook import Grid
+from vocabulary.figures import Figure, Kind
+from vocabulary.imports import IMPORTS_BY_KIND, ImportKind
 
-SPEC_FILE = Path(__file__).parent / "data" / "filing_columns.yaml"
 UNITS = {
     "亿元": 100_000_000,
     "千万元": 10_000_000,
@@ -55,7 +56,11 @@ class Spec:
 
 
 @lru_cache(maxsize=8)
-def load_spec(path: Path = SPEC_FILE) -> Spec:
+def load_spec(path: Path | None = None) -> Spec:
+    """The filing workbook's columns (from the vocabulary), or a register's from its column file."""
+    if path is None:
+        filings = IMPORTS_BY_KIND[ImportKind.filings]
+        return Spec(tuple(map(column_of, filings.columns)), frozenset(fold(name) for name in filings.ignored))
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     columns = tuple(
         ColumnSpec(
@@ -66,6 +71,31 @@ def load_spec(path: Path = SPEC_FILE) -> Spec:
         for c in raw["columns"]
     )  # fmt: skip
     return Spec(columns, frozenset(fold(name) for name in raw.get("ignored", ())))
+
+
+# How a workbook column of each kind of figure is read; codes have readers of their own.
+_COLUMN_TYPES = {
+    Kind.money: "money", Kind.quantity: "count", Kind.score: "count", Kind.rank: "count", Kind.prize: "prize",
+    Kind.level: "choice", Kind.flag: "bool", Kind.date: "date", Kind.year: "year", Kind.text: "text",
+}  # fmt: skip
+_CODE_COLUMNS = {"uscc": "uscc", "bureau": "bureau", "district": "district", "zone": "zone"}
+
+
+def column_of(figure: Figure) -> ColumnSpec:
+    """A figure's workbook column: its header and synonyms, how it is read, the forms of its choices."""
+    return ColumnSpec(
+        field=figure.name,
+        header=figure.column_header,
+        type=_CODE_COLUMNS.get(figure.name) or _COLUMN_TYPES[figure.kind],
+        synonyms=figure.synonyms,
+        required=figure.required,
+        signed=figure.minimum is not None and figure.minimum < 0,
+        choices={
+            fold(written): choice.code
+            for choice in figure.choices
+            for written in (choice.label, *choice.written)
+        },
+    )
 
 
 def fold(text: Any) -> str:

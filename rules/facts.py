@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
+
+from vocabulary.figures import FILING_FIGURES, Figure, label_of
+from vocabulary.ladder import CERTIFICATE_DOCUMENTS, TIER_LABELS
 
 FactType = Literal["number", "bool", "date", "str"]
 Advice = Literal["up", "down", "none", "expert"]  # which way a firm can move it, if at all
@@ -40,60 +43,20 @@ class FactSpec:
         return f"{self.name}: {self.type}{unit} — {self.label}{extra}"
 
 
-LEVELS = ("national", "provincial", "none")  # "none": reported as none; missing is unknown
-# Filing figures: same names as the filing table's columns, money in integer 元.
-FILING_FIELDS: tuple[FactSpec, ...] = (
-    FactSpec("revenue_yuan", "number", "营业收入", "yuan", "up"),
-    FactSpec("total_income_yuan", "number", "总收入", "yuan", "up"),
-    FactSpec("hitech_revenue_yuan", "number", "高新技术产品（服务）收入", "yuan", "up"),
-    FactSpec("rd_expense_yuan", "number", "研发费用", "yuan", "up"),
-    FactSpec("rd_domestic_yuan", "number", "境内研发费用", "yuan", "up"),
-    FactSpec("total_cost_yuan", "number", "成本费用总额", "yuan"),
-    FactSpec("total_assets_yuan", "number", "资产总额", "yuan"),
-    FactSpec("net_assets_yuan", "number", "净资产", "yuan", "up"),
-    FactSpec("employees", "number", "职工总数", "persons"),
-    FactSpec("tech_staff", "number", "科技人员数", "persons", "up"),
-    FactSpec("ip_class1", "number", "有效I类知识产权", "count", "up"),
-    FactSpec("ip_class2", "number", "有效II类知识产权", "count", "up"),
-    FactSpec("tech_transformations", "number", "科技成果转化数", "count", "up"),
-    FactSpec("max_single_vc_yuan", "number", "单笔单家创业投资最大额", "yuan", "up"),
-    FactSpec("contest_level", "str", "创新创业大赛获奖级别", choices=LEVELS),
-    FactSpec("contest_prize", "number", "大赛最好名次（1特等…5优秀奖）"),
-    FactSpec("st_award_level", "str", "科技奖励级别", choices=LEVELS),
-    FactSpec("st_award_rank", "number", "科技奖励完成单位排名"),
-    FactSpec(
-        "rd_institution_level",
-        "str",
-        "研发机构级别（provincial 为省部级，含天津市级；municipal 为区级）",
-        choices=("national", "provincial", "municipal", "none"),
-    ),
-    FactSpec(
-        "standard_level",
-        "str",
-        "参与制定标准的级别",
-        choices=("international", "national", "industry", "local", "group", "enterprise", "none"),
-    ),
-    FactSpec("standard_role", "str", "在标准制定中的作用", choices=("led", "participated", "none")),
-    FactSpec("project_level", "str", "承担科技计划项目级别", choices=LEVELS),
-    FactSpec("research_misconduct", "bool", "科研严重失信"),
-    FactSpec("abnormal_operation", "bool", "列入经营异常名录"),
-    FactSpec("serious_violation", "bool", "列入严重违法失信企业名单"),
-    FactSpec("major_incident", "bool", "重大安全、质量事故或严重环境违法"),
-    FactSpec("serious_fraud", "bool", "严重弄虚作假"),
-    FactSpec(
-        "hte_score_ip_quality",
-        "number",
-        "高企知识产权评分：技术先进程度、核心支持作用、获得方式（专家评分，≤22）",
-        "points",
-        "expert",
-    ),
-    FactSpec(
-        "hte_score_conversion", "number", "高企科技成果转化能力评分（专家评分，≤30）", "points", "expert"
-    ),
-    FactSpec(
-        "hte_score_management", "number", "高企研究开发组织管理水平评分（专家评分，≤20）", "points", "expert"
-    ),
-)
+def _filing_field(figure: Figure) -> FactSpec:
+    fact_type = cast(FactType, figure.fact_type)
+    return FactSpec(
+        figure.name,
+        fact_type,
+        figure.label,
+        figure.unit.value,
+        figure.advice.value,
+        figure.codes,
+    )
+
+
+# Filing figures: the vocabulary's, under the filing table's column names; money in integer 元.
+FILING_FIELDS: tuple[FactSpec, ...] = tuple(_filing_field(figure) for figure in FILING_FIGURES)
 FILING_YEARS = ("filing", "filing_y1", "filing_y2", "filing_y3")  # measured year, then earlier
 YEAR_LABELS = {
     "filing": "上一年度",
@@ -123,19 +86,8 @@ WINDOW_FACTS: tuple[FactSpec, ...] = (
     FactSpec("window.tech_transformations_avg_3y", "number", "近三年年均科技成果转化数", "count", "up"),
 )
 
-CERT_KINDS = {
-    "hte": "国家高新技术企业证书",
-    "hte_municipal": "天津市高新技术企业证书",
-    "tech_sme": "科技型中小企业入库登记",
-    "software_enterprise": "软件企业证书",
-    "software_product": "软件产品证书",
-}
-TIERS = {
-    "seedling": "雏鹰企业",
-    "gazelle": "瞪羚企业",
-    "leader_candidate": "科技领军培育企业",
-    "leader": "科技领军企业",
-}
+CERT_KINDS = {str(kind): document for kind, document in CERTIFICATE_DOCUMENTS.items()}
+TIERS = {str(tier): label for tier, label in TIER_LABELS.items()}
 
 INPUT_FACTS: tuple[FactSpec, ...] = (
     FactSpec(
@@ -148,12 +100,12 @@ INPUT_FACTS: tuple[FactSpec, ...] = (
 def _firm_facts() -> list[FactSpec]:
     zones = ("teda", "bonded", "hightech", "dongjiang", "ecocity")
     return [
-        FactSpec("firm.registered_on", "date", "注册（成立）日期"),
+        FactSpec("firm.registered_on", "date", label_of("registered_on")),
         FactSpec("firm.is_enterprise", "bool", "企业法人（统一社会信用代码以91开头）"),
-        FactSpec("firm.bureau", "str", "审查单位代码"),
-        FactSpec("firm.district", "str", "所属区行政区划代码"),
-        FactSpec("firm.zone", "str", "所在功能区", choices=zones),
-        FactSpec("firm.tech_field", "str", "技术领域（国家重点支持的高新技术领域）"),
+        FactSpec("firm.bureau", "str", label_of("bureau")),
+        FactSpec("firm.district", "str", label_of("district")),
+        FactSpec("firm.zone", "str", label_of("zone"), choices=zones),
+        FactSpec("firm.tech_field", "str", label_of("tech_field")),
     ]
 
 

@@ -23,6 +23,7 @@ from rules.errors import NoVersionInForce, RuleFileError, UnknownProgram
 from rules.expr import Arith, Context, ExpressionError, FactRef, Node, compile_expression, param_type
 from rules.facts import FactSchema
 from rules.schema import Criterion, Param, RuleSetDocument
+from vocabulary.ladder import PROGRAMS_BY_CODE
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -71,7 +72,8 @@ class RuleSet:
 
     @property
     def title(self) -> str:
-        return self.document.title
+        declared = PROGRAMS_BY_CODE.get(self.program)
+        return declared.title if declared else self.document.title or self.program
 
     @property
     def key(self) -> str:

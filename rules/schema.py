@@ -120,7 +120,9 @@ class Component(_Strict):
 class RuleSetDocument(_Strict):
     program: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: Kind
-    title: str = Field(min_length=1)
+    # Shipped programs take their title from the vocabulary; a title here only names a program
+    # the vocabulary does not declare (a draft, a test).
+    title: str | None = Field(default=None, min_length=1)
     version: str = Field(min_length=1)
     effective: Effective
     reference: str = Field(min_length=1)

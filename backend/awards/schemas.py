@@ -8,8 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from backend.core.bounds import Id
-from backend.core.money import MAX_YUAN, Yuan, yuan_text
+from backend.core.money import Yuan, yuan_text
 from backend.firms.schemas import USCC_DESCRIPTION
+from vocabulary.figures import MAX_YUAN
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Ids = Annotated[list[Id], Field(min_length=1, max_length=10_000, description="奖励编号")]

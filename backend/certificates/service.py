@@ -12,14 +12,7 @@ from backend.core import clock
 from backend.core.security import Actor
 from backend.firms import service as firm_service
 from backend.models import Certificate, CertificateKind, CertificateStatus
-
-KIND_LABELS = {
-    CertificateKind.hte: "国家高新技术企业",
-    CertificateKind.hte_municipal: "天津市高新技术企业",
-    CertificateKind.tech_sme: "科技型中小企业",
-    CertificateKind.software_enterprise: "软件企业",
-    CertificateKind.software_product: "软件产品",
-}
+from vocabulary.ladder import CERTIFICATE_LABELS
 
 
 def validity_on(certificate: Certificate, day: date) -> str:
@@ -42,7 +35,7 @@ def to_read(certificate: Certificate, as_of: date) -> CertificateRead:
     )
     return CertificateRead(
         kind=certificate.kind,
-        kind_label=KIND_LABELS.get(CertificateKind(certificate.kind), certificate.kind),
+        kind_label=CERTIFICATE_LABELS.get(CertificateKind(certificate.kind), certificate.kind),
         number=certificate.number,
         issued_on=certificate.issued_on,
         expires_on=certificate.expires_on,

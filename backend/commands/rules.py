@@ -18,8 +18,6 @@ from backend.commands.common import console, fail, in_transaction, operator
 from backend.evaluations import diff as diff_service
 from backend.evaluations import service as evaluation_service
 from backend.evaluations.schemas import (
-    CRITERION_LABELS,
-    OUTCOME_LABELS,
     DecisionRead,
     RunSummaryRead,
     decision_read,
@@ -31,6 +29,7 @@ from rules.facts_file import __doc__ as FACTS_FILE_DOC
 from rules.facts_file import parse_facts, to_raw
 from rules.ruleset import load_rulesets
 from rules.run import evaluate_one
+from vocabulary.states import CRITERION_LABELS, OUTCOME_LABELS
 
 rules_app = typer.Typer(no_args_is_help=True, help="规则集：检查、测试、事实清单、版本比较")
 

@@ -11,9 +11,9 @@ from typing import Annotated
 
 from annotated_types import Ge, Le
 
+from vocabulary.figures import MAX_COUNT
+
 BIGINT_MAX = 2**63 - 1
-# People, patents, projects: far below PostgreSQL's INTEGER (2**31 - 1) and above any real firm's.
-MAX_COUNT = 10_000_000
 
 # Annotated-types constraints rather than Field(): they combine with FastAPI's Path/Query/Form.
 Id = Annotated[int, Ge(1), Le(BIGINT_MAX)]

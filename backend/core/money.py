@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 
-MAX_YUAN = 10**14
+from vocabulary.figures import MAX_YUAN
+
 _OUT_OF_RANGE = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
 
 

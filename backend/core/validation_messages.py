@@ -13,19 +13,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rules.facts import FILING_FIELDS
+from vocabulary.figures import FILING_FIGURES, FIRM_ATTRIBUTES, label_of
 
+# Request fields that are not figures or firm attributes (those are named by the vocabulary).
 FIELD_LABELS = {
-    "uscc": "统一社会信用代码",
-    "name": "企业名称",
-    "bureau_code": "审查单位",
-    "bureau": "审查单位",
-    "district_code": "所属区",
-    "functional_zone": "功能区",
-    "registered_on": "注册日期",
-    "legal_form": "企业类型",
-    "tech_field": "技术领域",
-    "fiscal_year": "会计年度",
+    "bureau_code": label_of("bureau"),
+    "district_code": label_of("district"),
+    "functional_zone": label_of("zone"),
     "year": "年度",
     "from_year": "起始年度",
     "to_year": "截止年度",
@@ -80,7 +74,7 @@ FIELD_LABELS = {
     "sheet": "工作表",
     "dry_run": "是否仅预览",
     "body": "请求内容",
-} | {spec.name: spec.label for spec in FILING_FIELDS}
+} | {figure.name: figure.label for figure in (*FIRM_ATTRIBUTES, *FILING_FIGURES)}
 
 _MESSAGES = {
     "missing": "必填",

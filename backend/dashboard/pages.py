@@ -11,9 +11,9 @@ from backend.core import clock
 from backend.core.db import SessionDep
 from backend.dashboard import service as dashboard_service
 from backend.dashboard.charts import TARGET_COLOUR
-from backend.evaluations.schemas import OUTCOME_LABELS
 from backend.web.render import render
 from backend.web.session import FormViewerDep, ViewerDep
+from vocabulary.states import OUTCOME_LABELS
 
 pages = APIRouter(include_in_schema=False)
 

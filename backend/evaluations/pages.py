@@ -24,19 +24,17 @@ from backend.models import Role
 from backend.tiers import service as tier_service
 from backend.web.render import render
 from backend.web.session import FormViewerDep, Viewer, ViewerDep
+from vocabulary.figures import FIGURES_BY_NAME, Figure, Kind
+from vocabulary.units import YUAN_PER_WAN
 
 pages = APIRouter(include_in_schema=False)
 
-# The figures a firm most often asks "what if" about, in the units it files them in.
-WHAT_IF_FIELDS: tuple[tuple[str, str, str], ...] = (
-    ("revenue_yuan", "营业收入", "万元"),
-    ("rd_expense_yuan", "研发费用", "万元"),
-    ("hitech_revenue_yuan", "高新技术产品（服务）收入", "万元"),
-    ("employees", "职工总数", "人"),
-    ("tech_staff", "科技人员数", "人"),
-    ("ip_class1", "I类知识产权", "件"),
-    ("ip_class2", "II类知识产权", "件"),
-)
+# The figures a firm most often asks "what if" about, entered in the units it files them in.
+WHAT_IF_FIGURES: tuple[Figure, ...] = tuple(
+    FIGURES_BY_NAME[name]
+    for name in ("revenue_yuan", "rd_expense_yuan", "hitech_revenue_yuan", "employees", "tech_staff", "ip_class1",
+                 "ip_class2")
+)  # fmt: skip
 YearQuery = Annotated[int | None, Query(ge=2000, le=2200)]
 
 
@@ -90,9 +88,7 @@ async def _status_context(session: AsyncSession, viewer: Viewer, status: FirmSta
         "certificates": certificates,
         "history": history,
         "what_if_year": latest.fiscal_year if latest is not None else None,
-        "what_if_fields": [
-            (name, label, unit, _shown(latest, name, unit)) for name, label, unit in WHAT_IF_FIELDS
-        ],
+        "what_if_fields": [(f.name, f.label, f.entry_unit, _shown(latest, f)) for f in WHAT_IF_FIGURES],
         "what_if_result": None,
         "what_if_entered": {},
     }
@@ -111,12 +107,12 @@ def _flatten(node: CriterionRead, depth: int = 0) -> Iterator[tuple[int, Criteri
         yield from _flatten(child, depth + 1)
 
 
-def _shown(filing: FilingRead | None, name: str, unit: str) -> str:
-    value = getattr(filing, name, None) if filing is not None else None
+def _shown(filing: FilingRead | None, figure: Figure) -> str:
+    value = getattr(filing, figure.name, None) if filing is not None else None
     if value is None:
         return ""
-    if unit == "万元":
-        return f"{Decimal(value) / 10000:f}".rstrip("0").rstrip(".")
+    if figure.kind is Kind.money:
+        return f"{Decimal(value) / YUAN_PER_WAN:f}".rstrip("0").rstrip(".")
     return str(value)
 
 
@@ -133,7 +129,8 @@ def _changed_figures(form: dict[str, str]) -> tuple[FilingFiguresIn, dict[str, s
     """The what-if form's figures (万元 → 元); blank fields keep the filed value."""
     values: dict[str, int] = {}
     entered: dict[str, str] = {}
-    for name, label, unit in WHAT_IF_FIELDS:
+    for figure in WHAT_IF_FIGURES:
+        name = figure.name
         raw = form.get(name, "").strip().replace(",", "")
         if not raw:
             continue
@@ -141,8 +138,8 @@ def _changed_figures(form: dict[str, str]) -> tuple[FilingFiguresIn, dict[str, s
         try:
             number = Decimal(raw)
         except InvalidOperation:
-            raise Unprocessable(name, raw, f"{label}应为数字（{unit}）") from None
+            raise Unprocessable(name, raw, f"{figure.label}应为数字（{figure.entry_unit}）") from None
         if number < 0:
-            raise Unprocessable(name, raw, f"{label}不能为负数")
-        values[name] = int(number * 10000) if unit == "万元" else int(number)
+            raise Unprocessable(name, raw, f"{figure.label}不能为负数")
+        values[name] = int(number * YUAN_PER_WAN) if figure.kind is Kind.money else int(number)
     return FilingFiguresIn.model_validate(values), entered

@@ -10,9 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from backend.filings.schemas import FilingFiguresIn, FiscalYear
 from rules.evaluate import Decision
 from rules.trace import Advice, Trace, describe_change, format_amount
-
-OUTCOME_LABELS = {"eligible": "符合", "ineligible": "不符合", "unknown": "资料不全"}
-CRITERION_LABELS = {"pass": "达标", "fail": "未达标", "unknown": "资料不全"}
+from vocabulary.states import CRITERION_LABELS, OUTCOME_LABELS
 
 
 class ParamRead(BaseModel):

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
 from backend.core.errors import Forbidden, Unprocessable
-from backend.core.money import MAX_YUAN, yuan_text
+from backend.core.money import yuan_text
 from backend.core.security import Actor
 from backend.evaluations.errors import RuleInputInvalid
 from backend.evaluations.facts import load_raw
@@ -40,6 +40,7 @@ from rules.facts import INPUT_FACTS, TIERS
 from rules.facts_file import parse_facts, to_raw
 from rules.ruleset import RuleRegistry
 from rules.run import derive_for, evaluate_derived, evaluate_one, explain, select
+from vocabulary.figures import MAX_YUAN
 
 LADDER = list(TIERS)  # seedling → gazelle → leader_candidate → leader
 

@@ -12,11 +12,11 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.exports.kinds_tiers import state_label
-from backend.exports.lists import OUTCOME_LABELS
 from backend.exports.params import ListKind, ListParams
 from backend.exports.repository import ExportRepository
 from backend.models import AWARD_STATE_LABELS, AwardState
 from exports.diff import Diff, DiffEntry
+from vocabulary.states import OUTCOME_LABELS
 
 GENERIC = {
     ListKind.targets: {

@@ -8,7 +8,6 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.exports.lists import (
-    OUTCOME_LABELS,
     BuiltList,
     Record,
     Row,
@@ -24,6 +23,7 @@ from backend.rulesets.service import criterion_tree, program_title
 from exports.columns import Column
 from exports.diff import SnapshotRow
 from rules.ruleset import CompiledCriterion
+from vocabulary.states import OUTCOME_LABELS
 
 DISBURSEMENT_COLUMNS = (
     no_column(),

@@ -39,9 +39,6 @@ class Streamed:
     count: int
 
 
-OUTCOME_LABELS = {"eligible": "合格", "ineligible": "不合格", "unknown": "资料不全"}
-
-
 @dataclass
 class BuiltList:
     title: str

@@ -21,7 +21,7 @@ from backend.core.errors import Conflict, Unprocessable
 from backend.core.params import PageQuery
 from backend.imports import service as import_service
 from backend.imports.runs import Outcome, nothing_imported
-from backend.imports.schemas import KIND_LABELS, ImportIssueRead, ImportRunRead
+from backend.imports.schemas import ImportIssueRead, ImportRunRead
 from backend.imports.uploads import UploadTooLarge, read_upload
 from backend.models import ImportRun, Role
 from backend.reference import service as reference_service
@@ -29,6 +29,7 @@ from backend.web.flash import redirect_with_flash
 from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import FormViewerDep, Viewer, ViewerDep
+from vocabulary.imports import IMPORT_KIND_LABELS, ImportKind
 
 pages = APIRouter(include_in_schema=False)
 
@@ -139,7 +140,9 @@ async def _imports(
         if picks_bureau
         else [],
         # Bureaus import filings only; the registers (登记信息、知识产权) are the city's.
-        "kinds": list(KIND_LABELS.items()) if picks_bureau else [("filings", KIND_LABELS["filings"])],
+        "kinds": list(IMPORT_KIND_LABELS.items())
+        if picks_bureau
+        else [(ImportKind.filings, IMPORT_KIND_LABELS[ImportKind.filings])],
         "entered": entered or {"kind": "filings", "bureau": "", "fiscal_year": "", "sheet": ""},
         "alert": alert,
         "status_badges": STATUS_BADGES,

@@ -17,9 +17,7 @@ import pandas as pd
 
 from backend.imports.repository import FIGURES
 from importers.filings import FilingRow, FirmRow, ImportResult, Issue
-from rules.facts import FILING_FIELDS
-
-FIELD_LABELS = {"ip_class1": "I类知识产权", "ip_class2": "II类知识产权", "revenue_yuan": "营业收入"}
+from vocabulary.figures import label_of
 
 
 @dataclass(frozen=True)
@@ -102,9 +100,6 @@ def plan_filings(
     plan.renames = [r for r in plan.renames if r[2].row not in plan.blocked_rows]
     plan.revisions = [r for r in plan.revisions if r.row not in plan.blocked_rows]
     return plan
-
-
-FIGURE_LABELS = {f.name: f.label for f in FILING_FIELDS}
 
 
 def _plan_firms(
@@ -221,7 +216,7 @@ def _plan_filing(
         return
     other = previous.imported_by if previous is not None else None
     if previous is not None and isinstance(other, str) and other != bureau.code:
-        fields = "、".join(FIGURE_LABELS[name] for name in changed[:3])
+        fields = "、".join(label_of(name) for name in changed[:3])
         message = (f"与{bureau_names.get(other, other)}导入的 {row.fiscal_year} 年度数据不一致（{fields}）：请与该局核实，"
                    "本行未导入")  # fmt: skip
         plan.issues.append(_issue(result, row.row, message, value=row.uscc, field_name=changed[0]))
@@ -246,7 +241,7 @@ def _cross_check_ip(plan: Plan, result: ImportResult, row: FilingRow, counts: tu
     for name, registered in zip(("ip_class1", "ip_class2"), counts, strict=True):
         declared = row.figures.get(name)
         if declared is not None and declared != registered:
-            label = FIELD_LABELS[name]
+            label = label_of(name)
             plan.issues.append(_issue(result, row.row, f"申报{label} {declared} 项，知识产权库中 {row.fiscal_year} 年末有效 {registered} 项",
                                       severity="warning", header=label, value=declared, field_name=name))  # fmt: skip
 

@@ -8,9 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from backend.models import ImportRun
-
-STATUS_LABELS = {"dry_run": "预览（未写入）", "committed": "已导入", "duplicate": "重复文件（未写入）"}
-KIND_LABELS = {"filings": "申报数据", "registration": "企业登记信息", "ip": "知识产权"}
+from vocabulary.imports import IMPORT_KIND_LABELS, ImportKind
+from vocabulary.states import IMPORT_RUN_LABELS, ImportRunStatus
 
 
 class ImportIssueRead(BaseModel):
@@ -56,8 +55,8 @@ class ImportRunRead(BaseModel):
         data = {name: getattr(run, name) for name in ImportRun.model_fields}
         return cls(
             **data,
-            kind_label=KIND_LABELS.get(run.kind, run.kind),
-            status_label=STATUS_LABELS.get(run.status, run.status),
+            kind_label=IMPORT_KIND_LABELS.get(ImportKind(run.kind), run.kind),
+            status_label=IMPORT_RUN_LABELS.get(ImportRunStatus(run.status), run.status),
             summary=summary(run),
         )
 

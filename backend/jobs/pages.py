@@ -11,11 +11,12 @@ from backend.core.db import SessionDep
 from backend.core.pagination import PageParams
 from backend.core.params import PageQuery
 from backend.jobs import service as job_service
-from backend.jobs.schemas import STATUS_LABELS, JobRunRead
+from backend.jobs.schemas import JobRunRead
 from backend.jobs.tasks import JOB_LABELS
 from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import ViewerDep
+from vocabulary.states import JOB_STATUS_LABELS
 
 pages = APIRouter(include_in_schema=False)
 
@@ -52,7 +53,7 @@ async def job_runs_page(
         "job": job,
         "idle": idle,
         "jobs": list(JOB_LABELS.items()),
-        "status_labels": STATUS_LABELS,
+        "status_labels": JOB_STATUS_LABELS,
         "badges": STATUS_BADGES,
         "count_labels": COUNT_LABELS,
         "pager": Pager.at("/jobs", query, page=page, total=total, size=PAGE_SIZE),

@@ -9,14 +9,7 @@ from pydantic import BaseModel
 
 from backend.jobs.tasks import JOB_LABELS
 from backend.models import JobRun
-
-STATUS_LABELS = {
-    "running": "运行中",
-    "succeeded": "成功",
-    "failed": "失败",
-    "interrupted": "中断",
-    "idle": "无事可做",
-}
+from vocabulary.states import JOB_STATUS_LABELS
 
 
 class JobRunRead(BaseModel):
@@ -37,6 +30,6 @@ class JobRunRead(BaseModel):
         assert run.id is not None
         return cls(
             id=run.id, job_id=run.job_id, label=JOB_LABELS.get(run.job_id, run.job_id), fire_time=run.fire_time,
-            status=run.status, status_label=STATUS_LABELS.get(run.status, run.status), worker=run.worker,
+            status=run.status, status_label=JOB_STATUS_LABELS.get(run.status, run.status), worker=run.worker,
             counts=run.counts, error=run.error, started_at=run.started_at, finished_at=run.finished_at,
         )  # fmt: skip

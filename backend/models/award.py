@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field, utc_now
+from vocabulary.states import AWARD_STATE_LABELS, AwardState
 
-
-class AwardState(StrEnum):
-    computed = "computed"
-    district_reviewed = "district_reviewed"
-    approved = "approved"
-    exported = "exported"  # on a final 拨付清单
-    paid = "paid"
-    rejected = "rejected"  # refused in review (with a reason); never paid
-    superseded = "superseded"  # replaced by a correction
-
-
-AWARD_STATE_LABELS = {  # how pages, messages and exported lists name each state
-    AwardState.computed: "已计算",
-    AwardState.district_reviewed: "区级已审核",
-    AwardState.approved: "已批准",
-    AwardState.exported: "已列入拨付清单",
-    AwardState.paid: "已拨付",
-    AwardState.rejected: "已驳回",
-    AwardState.superseded: "已被更正",
-}
+__all__ = ["AWARD_STATE_LABELS", "Award", "AwardBudget", "AwardEvent", "AwardExclusion", "AwardState"]
 
 
 class Award(SQLModel, table=True):

@@ -9,14 +9,9 @@ from sqlalchemy import BigInteger, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field
+from vocabulary.ladder import CertificateKind
 
-
-class CertificateKind(StrEnum):
-    hte = "hte"  # 国家高新技术企业
-    hte_municipal = "hte_municipal"  # 天津市高新技术企业
-    tech_sme = "tech_sme"  # 科技型中小企业 (入库登记编号, yearly)
-    software_enterprise = "software_enterprise"  # 软件企业证书
-    software_product = "software_product"  # 软件产品证书
+__all__ = ["Certificate", "CertificateKind", "CertificateStatus"]
 
 
 class CertificateStatus(StrEnum):

@@ -14,26 +14,22 @@ from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field, money_field, utc_now
 from backend.models.provenance import Provenance
+from vocabulary.figures import FILING_FIGURES, Kind
 
-NON_NEGATIVE = (
-    "revenue_yuan",
-    "total_income_yuan",
-    "hitech_revenue_yuan",
-    "rd_expense_yuan",
-    "rd_domestic_yuan",
-    "total_cost_yuan",
-    "total_assets_yuan",
-    "employees",
-    "tech_staff",
-    "ip_class1",
-    "ip_class2",
-    "tech_transformations",
-    "max_single_vc_yuan",
+# Amounts and counts the vocabulary bounds at zero: the database refuses negatives too.
+NON_NEGATIVE = tuple(
+    figure.name
+    for figure in FILING_FIGURES
+    if figure.kind in (Kind.money, Kind.quantity) and figure.minimum == 0
 )
 
 
 class FilingFigures(SQLModel):
-    """What a firm reports for a fiscal year. Money in integer 元; None means not reported."""
+    """What a firm reports for a fiscal year. Money in integer 元; None means not reported.
+
+    Written out for the type checker; ``vocabulary.figures.FILING_FIGURES`` declares each figure
+    (label, unit, bounds, choices) and a test holds the two equal.
+    """
 
     revenue_yuan: int | None = money_field()  # 营业收入
     total_income_yuan: int | None = money_field()  # 总收入 (高企 high-tech revenue share)

@@ -3,64 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field, utc_now
+from vocabulary.ladder import TIER_LABELS, TIER_PREFIXES, Tier
+from vocabulary.states import TIER_STATE_LABELS, BatchState, TierState
 
-
-class Tier(StrEnum):
-    seedling = "seedling"  # 雏鹰企业
-    gazelle = "gazelle"  # 瞪羚企业
-    leader_candidate = "leader_candidate"  # 科技领军培育企业
-    leader = "leader"  # 科技领军企业
-
-
-TIER_LABELS = {
-    Tier.seedling: "雏鹰企业",
-    Tier.gazelle: "瞪羚企业",
-    Tier.leader_candidate: "科技领军培育企业",
-    Tier.leader: "科技领军企业",
-}
-
-
-class TierState(StrEnum):
-    candidate = "candidate"  # filed
-    district_approved = "district_approved"  # 区审查 passed
-    city_approved = "city_approved"  # 市级审核 (and on-site check for leaders) passed
-    public_notice = "public_notice"  # 公示
-    admitted = "admitted"  # 公告入库
-    rejected = "rejected"
-    revoked = "revoked"
-    expired = "expired"
-
-
-TIER_STATE_LABELS = {  # how pages, messages and exported lists name each state
-    TierState.candidate: "候选",
-    TierState.district_approved: "区审查通过",
-    TierState.city_approved: "市级审核通过",
-    TierState.public_notice: "公示中",
-    TierState.admitted: "已入库",
-    TierState.rejected: "未通过",
-    TierState.revoked: "已撤销",
-    TierState.expired: "已失效",
-}
-
-
-TIER_PREFIXES = {  # admission numbers: TJ-CY-2025-01-0001 (tier, year, batch, sequence)
-    Tier.seedling: "CY",
-    Tier.gazelle: "DL",
-    Tier.leader_candidate: "LJPY",
-    Tier.leader: "LJ",
-}
-
-
-class BatchState(StrEnum):
-    open = "open"  # candidates reviewed by districts and the city
-    public_notice = "public_notice"  # 公示: the notice window runs, objections are recorded
-    admitted = "admitted"  # 公告入库: admission numbers given, the batch is closed
+__all__ = ["TIER_LABELS", "TIER_PREFIXES", "TIER_STATE_LABELS", "BatchState", "Objection", "Tier", "TierBatch",
+           "TierState", "TierStatus", "TierTransition"]  # fmt: skip
 
 
 class TierBatch(SQLModel, table=True):

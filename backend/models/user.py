@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime
 from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field
+from vocabulary.states import ROLE_LABELS, Role
 
-
-class Role(StrEnum):
-    enterprise = "enterprise"  # bound to one firm
-    bureau = "bureau"  # bound to one review bureau
-    city = "city"
-    finance = "finance"
-    admin = "admin"
-
-
-ROLE_LABELS = {
-    Role.enterprise: "企业",
-    Role.bureau: "区科技局",
-    Role.city: "市科技局",
-    Role.finance: "财务",
-    Role.admin: "管理员",
-}
+__all__ = ["ROLE_LABELS", "AuthToken", "LoginFailure", "Role", "User"]
 
 
 class User(SQLModel, table=True):

@@ -17,23 +17,23 @@ from backend.core import clock
 from backend.core.db import SessionDep
 from backend.core.errors import Unprocessable
 from backend.evaluations import diff as diff_service
-from backend.evaluations.schemas import OUTCOME_LABELS
 from backend.models import Tier
 from backend.reference import service as reference
 from backend.rulesets import service as ruleset_service
 from backend.rulesets.schemas import DiffRequest, RuleSetSummary
 from backend.web.render import render
 from backend.web.session import ViewerDep
+from vocabulary.ladder import PROGRAM_KIND_LABELS
+from vocabulary.states import OUTCOME_LABELS
 
 pages = APIRouter(include_in_schema=False)
 
 DIFF_LIMIT = 50  # firms listed on the page; the counts cover every firm
-KIND_LABELS = {"tier": "梯度", "certificate": "资质认定", "pool": "培育库", "index": "指数", "award": "奖励"}
 
 
 def _listing_order(summary: RuleSetSummary) -> tuple[int, int, str, date]:
     """Tiers up the ladder first, then certificates, pools, indices and awards; versions oldest first."""
-    kinds = list(KIND_LABELS)
+    kinds = list(PROGRAM_KIND_LABELS)
     ladder = [t.value for t in Tier]
     kind = kinds.index(summary.kind) if summary.kind in kinds else len(kinds)
     rung = ladder.index(summary.program) if summary.program in ladder else len(ladder)
@@ -48,7 +48,7 @@ async def rules_page(request: Request, viewer: ViewerDep) -> Response:
         programs.setdefault(summary.program, []).append(summary)
     context = {
         "programs": programs,
-        "kind_labels": KIND_LABELS,
+        "kind_labels": PROGRAM_KIND_LABELS,
         "rejected": ruleset_service.rejected(),
         "today": clock.today(),
     }
@@ -104,6 +104,6 @@ async def ruleset_page(
         "compare_new": new,
         "today": clock.today(),
         "bureaus": await reference.bureaus(session),
-        "kind_labels": KIND_LABELS,
+        "kind_labels": PROGRAM_KIND_LABELS,
     }
     return render(request, "rulesets/detail.html", context)

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 from backend.core.errors import Conflict, NotFound
 from backend.models import TIER_STATE_LABELS, TierState
-
-BATCH_STATE_LABELS = {"open": "审核中", "public_notice": "公示中", "admitted": "已公告入库"}
+from vocabulary.states import BATCH_STATE_LABELS, OBJECTION_LABELS
 
 
 def state_label(state: str | None) -> str:
@@ -104,7 +103,7 @@ class ObjectionResolved(Conflict):
     code = "tier.objection_resolved"
 
     def __init__(self, objection_id: int, outcome: str) -> None:
-        shown = {"upheld": "异议成立", "dismissed": "异议不成立"}.get(outcome, outcome)
+        shown = OBJECTION_LABELS.get(outcome, outcome)
         super().__init__(f"异议 #{objection_id} 已处理（{shown}），不能再次处理", objection_id=objection_id)
 
 

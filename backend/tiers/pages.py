@@ -246,7 +246,7 @@ async def create_batch_submit(
     return redirect_with_flash(
         request,
         f"/batches/{batch.id}",
-        f"已开启{batch.label}。下一步：点击“列入候选企业”，将{batch.year}年度评价合格的企业列为本批次候选。",
+        f"已开启{batch.label}。下一步：点击“列入候选企业”，将{batch.year}年度评价结果为“符合”的企业列为本批次候选。",
     )
 
 
@@ -344,7 +344,7 @@ async def nominate_submit(
         done = await tier_service.nominate(session, viewer.actor, batch_id)
         created, attached = sum(done.created.values()), sum(done.attached.values())
         if not created and not attached:
-            return f"没有新的候选企业：{done.year}年度评价合格的企业都已列入批次。"
+            return f"没有新的候选企业：{done.year}年度评价结果为“符合”的企业都已列入批次。"
         parts = []
         if created:
             parts.append(f"新列入候选 {created} 家（{_tier_names(done.created)}）")

@@ -34,7 +34,6 @@ from backend.models import (
 from backend.reference import service as reference
 from backend.tiers import transitions
 from backend.tiers.errors import (
-    BATCH_STATE_LABELS,
     BatchClosed,
     BatchNotFound,
     StatusNotFound,
@@ -54,8 +53,9 @@ from backend.tiers.schemas import (
     TierStatusRead,
     TierTransitionRead,
 )
+from vocabulary.states import BATCH_STATE_LABELS
 
-NOMINATED = "评价合格，列为候选"
+NOMINATED = "评价结果为“符合”，列为候选"
 SITE_CHECKED = frozenset({Tier.leader, Tier.leader_candidate})  # 现场调查 before city approval
 
 

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from backend.models import ROLE_LABELS, TIER_LABELS, TIER_STATE_LABELS, Role
-from backend.tiers.errors import BATCH_STATE_LABELS
 from backend.web.flash import clear_flash, pending_flash
+from vocabulary.states import BATCH_STATE_LABELS, VALIDITY_LABELS
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -111,6 +111,7 @@ environment.globals.update(
     ROLE_LABELS=ROLE_LABELS,
     TIER_STATE_LABELS=TIER_STATE_LABELS,
     BATCH_STATE_LABELS=BATCH_STATE_LABELS,
+    VALIDITY_LABELS=VALIDITY_LABELS,
 )
 
 

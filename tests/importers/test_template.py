@@ -107,7 +107,7 @@ def test_dropdowns_list_the_written_forms() -> None:
     assert lists["严重弄虚作假"] == '"是,否"'
     assert lists["科技奖励级别"] == '"国家级,省部级,无"'
     assert lists["科技计划项目级别"] == '"国家级,省部级,无"'
-    assert lists["大赛获奖级别"] == '"国家级,省级,无"'  # the spec's first written form of each level
+    assert lists["大赛获奖级别"] == '"国家级,省部级,无"'  # each level's label, as pages name it
     assert lists["研发机构级别"] == '"国家级,省部级,区级,无"'
     assert lists["参与标准级别"] == '"国际标准,国家标准,行业标准,地方标准,团体标准,企业标准,无"'
     assert lists["标准制定角色"] == '"主导,参与,无"'

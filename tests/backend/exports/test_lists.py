@@ -39,9 +39,9 @@ async def test_eligibility_names_outcomes_and_failed_criteria_in_words(
     assert header == ["序号", "审查单位", "统一社会信用代码", "企业名称", "评价项目", "评价结果", "未通过条件",
                       "资料不全条件", "规则版本"]  # fmt: skip
     outcome = {row[2]: (row[5], row[6]) for row in body}
-    assert outcome[eligible.uscc] == ("合格", None)
+    assert outcome[eligible.uscc] == ("符合", None)  # the word pages use
     label = criterion_labels("seedling", "2021")["revenue"]
-    assert outcome[short.uscc][0] == "不合格"
+    assert outcome[short.uscc][0] == "不符合"
     assert label in outcome[short.uscc][1].split("；")
     assert written.run.manifest["ruleset_versions"] == {"seedling": "2021"}
 

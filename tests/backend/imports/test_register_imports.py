@@ -124,7 +124,7 @@ async def test_filings_are_cross_checked_against_the_registers(
         headers=bureau.headers,
     )
     warnings = {(i["column"], i["message"]) for i in response.json()["issues"]}
-    assert ("E", "申报I类知识产权 3 项，知识产权库中 2024 年末有效 1 项") in warnings
+    assert ("E", "申报有效I类知识产权 3 项，知识产权库中 2024 年末有效 1 项") in warnings
     assert ("C", "与企业登记信息库的成立日期（2019-03-05）不一致") in warnings
     ids = (await session.exec(select(IpRecord.number).where(col(IpRecord.owner_uscc) == firm.uscc))).all()
     assert len(ids) == 2

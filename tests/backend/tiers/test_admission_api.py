@@ -145,7 +145,7 @@ async def test_from_evaluations_to_admission_and_the_next_years_review(
         (None, "candidate"), ("candidate", "district_approved"), ("district_approved", "city_approved"),
         ("city_approved", "public_notice"), ("public_notice", "admitted"),
     ]  # fmt: skip
-    assert history[0]["transitions"][0]["reason"] == "评价合格，列为候选"
+    assert history[0]["transitions"][0]["reason"] == "评价结果为“符合”，列为候选"
     assert history[0]["transitions"][2]["reason"] == f"现场调查：{SITE_NOTE}"
     assert history[0]["transitions"][2]["actor"] == city.user.username
     rejected = await ok(await client.get(f"/api/firms/{c.uscc}/tiers", headers=city.headers))
