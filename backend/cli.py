@@ -42,7 +42,7 @@ from backend.core.logs import logging_config
 from backend.core.metrics import MULTIPROC_ENV
 from backend.demo import service as demo_service
 from backend.models import ROLE_LABELS, Role
-from backend.registry import service as registry
+from backend.system import service as system
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -304,8 +304,8 @@ def info(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = 
 
     async def gather(session: AsyncSession) -> dict[str, object]:
         return {
-            "server_version": await registry.server_version(session),
-            "counts": await registry.counts(session),
+            "server_version": await system.server_version(session),
+            "counts": await system.counts(session),
         }
 
     facts = in_transaction(gather)
@@ -381,7 +381,7 @@ def demo(
     """Fill an empty registry with realistic synthetic firms, filings, certificates and demo users."""
 
     async def work(session: AsyncSession) -> demo_service.DemoResult | None:
-        if if_empty and not await registry.is_empty(session):
+        if if_empty and not await system.is_empty(session):
             return None
         return await demo_service.load_demo(session, operator(), firms=firms, seed=seed)
 

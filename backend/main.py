@@ -34,8 +34,6 @@ from backend.core.request_guard import screen_request
 from backend.dashboard.pages import pages as dashboard_pages
 from backend.evaluations.api import router as evaluations_router
 from backend.evaluations.pages import pages as evaluations_pages
-from backend.exports.api import router as exports_router
-from backend.exports.pages import pages as exports_pages
 from backend.filings.api import router as filings_router
 from backend.firms.api import router as firms_router
 from backend.firms.pages import pages as firms_pages
@@ -43,11 +41,13 @@ from backend.imports.api import router as imports_router
 from backend.imports.pages import pages as imports_pages
 from backend.jobs.api import router as jobs_router
 from backend.jobs.pages import pages as jobs_pages
+from backend.lists.api import router as exports_router
+from backend.lists.pages import pages as exports_pages
 from backend.reference.api import router as reference_router
-from backend.registry.api import router as registry_router
-from backend.registry.pages import pages as registry_pages
 from backend.rulesets.api import router as rulesets_router
 from backend.rulesets.pages import pages as rulesets_pages
+from backend.system.api import router as registry_router
+from backend.system.pages import pages as registry_pages
 from backend.tiers.api import router as tiers_router
 from backend.tiers.pages import pages as tiers_pages
 from backend.web.render import STATIC_DIR

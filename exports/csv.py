@@ -10,8 +10,8 @@ from datetime import date, datetime
 from typing import Any, BinaryIO
 
 from exports.cells import CellValue, cell_converter
+from exports.changes import Diff
 from exports.columns import Column
-from exports.diff import Diff
 from exports.document import ListDocument
 from exports.errors import ExportError
 from exports.manifest import Manifest, RowTally

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from exports.changes import Diff
 from exports.columns import Column
-from exports.diff import Diff
 from exports.manifest import ManifestInfo
 
 # The Chinese name of each kind of list: the first sheet's name and the manifest's 清单类型.

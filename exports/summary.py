@@ -6,8 +6,8 @@ from datetime import date, datetime
 from typing import Any
 
 from exports.cells import local_naive
+from exports.changes import CHANGE_NAMES, Diff, DiffEntry
 from exports.columns import Column, yuan_columns
-from exports.diff import CHANGE_NAMES, Diff, DiffEntry
 from exports.document import KIND_NAMES
 from exports.manifest import Manifest
 

@@ -18,8 +18,8 @@ import xlsxwriter  # type: ignore[import-untyped, unused-ignore]
 
 from exports.capitals import yuan_capitals
 from exports.cells import cell_converter
+from exports.changes import Diff
 from exports.columns import Column, amount_keys
-from exports.diff import Diff
 from exports.document import ListDocument
 from exports.errors import ExportError
 from exports.manifest import Manifest, RowTally, as_yuan

@@ -9,8 +9,8 @@ import typer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.commands.common import console, fail, in_transaction, operator
-from backend.exports import service as export_service
-from backend.exports.files import (
+from backend.lists import service as export_service
+from backend.lists.files import (
     SIDECAR_SUFFIX,
     Staged,
     export_to_file,
@@ -18,9 +18,9 @@ from backend.exports.files import (
     run_of_file,
     stage,
 )
-from backend.exports.params import DEFAULT_REMINDER_DAYS, FORMATS, KIND_TITLES, ListKind, ListParams
-from backend.exports.service import AlreadyFinal, Exported
-from exports.diff import CHANGE_NAMES
+from backend.lists.params import DEFAULT_REMINDER_DAYS, FORMATS, KIND_TITLES, ListKind, ListParams
+from backend.lists.service import AlreadyFinal, Exported
+from exports.changes import CHANGE_NAMES
 
 KINDS_HELP = "、".join(f"{k.value}（{KIND_TITLES[k]}）" for k in ListKind)
 

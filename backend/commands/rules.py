@@ -15,7 +15,7 @@ from rich.tree import Tree
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.commands.common import console, fail, in_transaction, operator
-from backend.evaluations import diff as diff_service
+from backend.evaluations import impact as impact_service
 from backend.evaluations import service as evaluation_service
 from backend.evaluations.schemas import (
     DecisionRead,
@@ -102,7 +102,7 @@ def rules_diff(
                           bureau=bureau, limit=limit)  # fmt: skip
 
     async def work(session: AsyncSession) -> DiffRead:
-        return await diff_service.impact(session, operator(), request)
+        return await impact_service.impact(session, operator(), request)
 
     with console.status("正在按两个版本评价登记库…"):
         result = in_transaction(work)

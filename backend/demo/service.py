@@ -20,7 +20,7 @@ from backend.demo.generator import DemoFirm, DemoGenerator, DemoHistory
 from backend.demo.repository import DemoRepository
 from backend.evaluations import service as evaluation_service
 from backend.models import Role, Source
-from backend.registry import service as registry
+from backend.system import service as system
 from backend.tiers import service as tier_service
 
 DEMO_USERS = (
@@ -71,7 +71,7 @@ def _at(day: date) -> datetime:
 
 async def load_demo(session: AsyncSession, actor: Actor, *, firms: int, seed: int) -> DemoResult:
     """Generate ``firms`` firms with 3 fiscal years, certificates, tiers, targets and demo users."""
-    if not await registry.is_empty(session):
+    if not await system.is_empty(session):
         raise RegistryNotEmpty("登记库中已有企业；示例数据只生成在空库中")
     today = clock.today()
     last_year = today.year - 1  # the latest complete fiscal year
@@ -87,7 +87,7 @@ async def load_demo(session: AsyncSession, actor: Actor, *, firms: int, seed: in
     await _store_tiers(repo, generated, ids)
     await repo.targets(_targets(generated, last_year))
     users = await _create_users(session, actor, generated, ids)
-    counts = await registry.counts(session)
+    counts = await system.counts(session)
     await audit.record(session, actor, "demo.load", "registry", "demo", after={"seed": seed, **counts})
     return DemoResult(counts=counts, users=users, year=await _open_year(session, actor, today.year))
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from backend.core import clock
 from backend.core.db import transaction
 from backend.core.security import Actor
-from backend.exports.files import Staged, export_to_file, finish_interrupted, stage
-from backend.exports.params import ListKind, ListParams
 from backend.jobs.runner import JobContext
+from backend.lists.files import Staged, export_to_file, finish_interrupted, stage
+from backend.lists.params import ListKind, ListParams
 from backend.reference import service as reference_service
 
 SCHEDULED_KINDS = (ListKind.eligibility, ListKind.disbursement)

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from backend.auth.deps import ActorDep
 from backend.core.db import SessionDep
 from backend.core.openapi import error_responses
-from backend.evaluations import diff as diff_service
+from backend.evaluations import impact as impact_service
 from backend.rulesets import service as ruleset_service
 from backend.rulesets.schemas import DiffRead, DiffRequest, RuleSetDetail, RuleSetSummary
 
@@ -29,4 +29,4 @@ async def read_ruleset(program: str, version: str, actor: ActorDep) -> RuleSetDe
 @router.post("/diff", response_model=DiffRead, responses=error_responses(401, 403, 404, 422))
 async def diff_versions(body: DiffRequest, session: SessionDep, actor: ActorDep) -> DiffRead:
     """Evaluate the registry under two versions: gains, losses with reasons, award money moved per bureau."""
-    return await diff_service.impact(session, actor, body)
+    return await impact_service.impact(session, actor, body)

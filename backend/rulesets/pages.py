@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from backend.core import clock
 from backend.core.db import SessionDep
 from backend.core.errors import Unprocessable
-from backend.evaluations import diff as diff_service
+from backend.evaluations import impact as impact_service
 from backend.models import Tier
 from backend.reference import service as reference
 from backend.rulesets import service as ruleset_service
@@ -71,7 +71,7 @@ async def diff_page(
         raise Unprocessable("new_version", new_version, "请选择两个不同的版本进行比较")
     request_ = DiffRequest(program=program, old_version=old_version, new_version=new_version, year=year,
                            bureau=bureau or None, limit=DIFF_LIMIT)  # fmt: skip
-    result = await diff_service.impact(session, viewer.actor, request_)
+    result = await impact_service.impact(session, viewer.actor, request_)
     bureaus = {b.code: b.name for b in await reference.bureaus(session)}
     context = {
         "diff": result,

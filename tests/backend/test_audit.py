@@ -34,7 +34,7 @@ from backend.models import (
     TierStatus,
 )
 from tests.backend.awards.support import CITY_FIRST, decide
-from tests.backend.exports.helpers import PROGRAM, make_award
+from tests.backend.lists.helpers import PROGRAM, make_award
 from tests.backend.tiers.support import YEAR, days_ago, today
 from tests.factories.filings import make_filing
 from tests.factories.firms import make_firm, new_uscc

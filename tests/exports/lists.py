@@ -10,8 +10,8 @@ from typing import Any
 import openpyxl  # type: ignore[import-untyped, unused-ignore]
 import pandas as pd
 
+from exports.changes import Diff
 from exports.columns import Column
-from exports.diff import Diff
 from exports.document import ListDocument
 from exports.manifest import ManifestInfo
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from exports.capitals import yuan_capitals
+from exports.changes import SnapshotRow, diff_rows
 from exports.csv import manifest_json, write_csv
-from exports.diff import SnapshotRow, diff_rows
 from exports.document import ListDocument
 from exports.sanitize import neutralise
 from exports.xlsx import write_xlsx

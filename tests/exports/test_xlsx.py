@@ -10,8 +10,8 @@ import pytest
 
 from exports.capitals import yuan_capitals
 from exports.cells import local_naive
+from exports.changes import DiffEntry, SnapshotRow, diff_rows
 from exports.columns import Column
-from exports.diff import DiffEntry, SnapshotRow, diff_rows
 from exports.document import ListDocument
 from exports.errors import ExportError
 from exports.sanitize import neutralise

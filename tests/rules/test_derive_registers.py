@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from rules.derive import RawInputs, derive
-from rules.diff import _admitted
 from rules.facts import FactSchema
+from rules.impact import _admitted
 from rules.ruleset import load_rulesets
 from rules.run import evaluate_registry
 

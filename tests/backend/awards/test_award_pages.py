@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.models import Award, AwardState, Role
 from tests.backend.awards.support import sql
-from tests.backend.exports.helpers import make_award
+from tests.backend.lists.helpers import make_award
 from tests.backend.pages_support import browse_as, form_token
 from tests.factories.firms import make_firm
 from tests.factories.users import make_user

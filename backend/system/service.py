@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.registry.repository import RegistryRepository
+from backend.system.repository import RegistryRepository
 
 
 async def counts(session: AsyncSession) -> dict[str, int]:

@@ -11,13 +11,13 @@ from sqlalchemy import text
 from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.exports import service, stream
-from backend.exports.errors import ExportDataChanged
-from backend.exports.explain import explained
-from backend.exports.lists import Streamed
-from backend.exports.params import ListParams
+from backend.lists import service, stream
+from backend.lists.errors import ExportDataChanged
+from backend.lists.explain import explained
+from backend.lists.lists import Streamed
+from backend.lists.params import ListParams
 from backend.models import Award, AwardState, ExportRun
-from tests.backend.exports.helpers import FINANCE, YEAR, db_sum, export, make_award
+from tests.backend.lists.helpers import FINANCE, YEAR, db_sum, export, make_award
 from tests.factories.firms import make_firm
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.security import Actor
-from backend.exports import service as export_service
-from backend.exports.params import ListParams
+from backend.lists import service as export_service
+from backend.lists.params import ListParams
 from backend.models import Award, AwardState, Firm, Role
 
 CITY = Actor(user_id=None, label="test:city", role=Role.city)

@@ -12,7 +12,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.models import AuditLog, ExportRun, Role
-from tests.backend.exports.helpers import YEAR, make_award
+from tests.backend.lists.helpers import YEAR, make_award
 from tests.factories.firms import make_firm
 from tests.factories.users import make_user
 

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
 from backend.evaluations import service as evaluation_service
-from backend.exports.params import ListParams
+from backend.lists.params import ListParams
 from backend.models import (
     Certificate,
     DistrictTarget,
@@ -21,7 +21,7 @@ from backend.models import (
     TierTransition,
 )
 from backend.rulesets.service import criterion_labels
-from tests.backend.exports.helpers import export
+from tests.backend.lists.helpers import export
 from tests.factories.evaluations import seedling_firm
 from tests.factories.firms import OPERATOR, make_firm
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from backend.core.db import SessionFactory, get_health_factory, transaction, unavailability
 from backend.core.errors import DatabaseUnavailable
-from backend.registry import service as registry
 from backend.rulesets import service as ruleset_service
+from backend.system import service as system
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("tidu.api")
@@ -36,8 +36,8 @@ async def health(
     refused = ruleset_service.rejected()
     try:
         async with transaction(factory) as session:
-            ok = await registry.database_ok(session)
-            version = await registry.server_version(session)
+            ok = await system.database_ok(session)
+            version = await system.server_version(session)
     except Exception as exc:
         if unavailability(exc) is None:
             raise

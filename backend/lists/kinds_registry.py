@@ -18,13 +18,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
 from backend.dashboard import service as dashboard_service
-from backend.exports.kinds_tiers import tier_label
-from backend.exports.lists import BuiltList, Row, no_column, numbered
-from backend.exports.params import ListParams
-from backend.exports.repository import ExportRepository, Rows
+from backend.lists.kinds_tiers import tier_label
+from backend.lists.lists import BuiltList, Row, no_column, numbered
+from backend.lists.params import ListParams
+from backend.lists.repository import ExportRepository, Rows
 from backend.models import TARGET_KIND_LABELS, TARGET_METRIC_LABELS, CertificateKind
+from exports.changes import SnapshotRow
 from exports.columns import Column
-from exports.diff import SnapshotRow
 
 TARGET_COLUMNS = (
     no_column(),

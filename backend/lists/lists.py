@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.exports.params import ListKind, ListParams
-from backend.exports.repository import RecordCursor
+from backend.lists.params import ListKind, ListParams
+from backend.lists.repository import RecordCursor
+from exports.changes import SnapshotRow
 from exports.columns import Column
-from exports.diff import SnapshotRow
 
 Row = Mapping[str, Any]
 Record = Any  # one asyncpg Record of a streamed query
@@ -80,7 +80,7 @@ Builder = Callable[[AsyncSession, ListParams], Awaitable[BuiltList]]
 
 
 async def build_list(session: AsyncSession, kind: ListKind, params: ListParams) -> BuiltList:
-    from backend.exports import kinds_money, kinds_registry, kinds_tiers
+    from backend.lists import kinds_money, kinds_registry, kinds_tiers
 
     builders: dict[ListKind, Builder] = {
         ListKind.disbursement: kinds_money.disbursement,

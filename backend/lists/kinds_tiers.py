@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.exports.errors import ExportNotFound
-from backend.exports.lists import BuiltList, no_column, numbered
-from backend.exports.params import ListParams
-from backend.exports.repository import ExportRepository, Rows
+from backend.lists.errors import ExportNotFound
+from backend.lists.lists import BuiltList, no_column, numbered
+from backend.lists.params import ListParams
+from backend.lists.repository import ExportRepository, Rows
 from backend.models import TIER_LABELS, TIER_STATE_LABELS, Tier, TierState
+from exports.changes import SnapshotRow
 from exports.columns import Column
-from exports.diff import SnapshotRow
 
 CERTIFICATION_COLUMNS = (
     no_column(),

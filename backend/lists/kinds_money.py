@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.exports.lists import (
+from backend.lists.lists import (
     BuiltList,
     Record,
     Row,
@@ -16,12 +16,12 @@ from backend.exports.lists import (
     numbered,
     versions_of,
 )
-from backend.exports.params import ListParams
-from backend.exports.repository import AwardFilter, ExportRepository, RecordCursor, Rows
+from backend.lists.params import ListParams
+from backend.lists.repository import AwardFilter, ExportRepository, RecordCursor, Rows
 from backend.models import AwardState
 from backend.rulesets.service import criterion_tree, program_title
+from exports.changes import SnapshotRow
 from exports.columns import Column
-from exports.diff import SnapshotRow
 from rules.ruleset import CompiledCriterion
 from vocabulary.states import OUTCOME_LABELS
 

@@ -17,8 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.downloads import attachment
 from backend.core.security import Actor
-from backend.exports import service as export_service
-from backend.exports.params import ListKind, ListParams
+from backend.lists import service as export_service
+from backend.lists.params import ListKind, ListParams
 
 
 async def export_response(

@@ -16,10 +16,10 @@ from backend.core.downloads import attachment
 from backend.core.openapi import error_responses
 from backend.core.pagination import Page, PageParams
 from backend.core.params import PageQuery, SizeQuery
-from backend.exports import service as export_service
-from backend.exports.download import export_response
-from backend.exports.params import DEFAULT_REMINDER_DAYS, ListKind, ListParams
-from backend.exports.schemas import ExportRequest, ExportRunDetail, ExportRunRead
+from backend.lists import service as export_service
+from backend.lists.download import export_response
+from backend.lists.params import DEFAULT_REMINDER_DAYS, ListKind, ListParams
+from backend.lists.schemas import ExportRequest, ExportRunDetail, ExportRunRead
 
 
 class ListKindConvertor(Convertor[str]):

@@ -15,8 +15,8 @@ from backend.models import Role
 from backend.reference import service as reference
 from backend.rulesets import service as rulesets
 from backend.rulesets.schemas import AwardDelta, DiffRead, DiffRequest, FirmChange
-from rules.diff import impact_diff
 from rules.errors import RuleError
+from rules.impact import impact_diff
 
 
 async def impact(session: AsyncSession, actor: Actor, request: DiffRequest) -> DiffRead:

@@ -10,10 +10,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.awards import service as award_service
-from backend.exports.files import export_to_file
-from backend.exports.params import ListParams
+from backend.lists.files import export_to_file
+from backend.lists.params import ListParams
 from backend.models import Award, AwardState, ExportRun
-from tests.backend.exports.helpers import CITY, FINANCE, YEAR, db_sum, export, make_award
+from tests.backend.lists.helpers import CITY, FINANCE, YEAR, db_sum, export, make_award
 from tests.factories.firms import make_firm
 
 HEADERS = [

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from backend.core.security import Actor
-from backend.exports.errors import ExportForbidden, ExportInvalid
+from backend.lists.errors import ExportForbidden, ExportInvalid
 from backend.models import Role
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.security import Actor
-from backend.exports import service as export_service
-from backend.exports.params import ListKind, ListParams
+from backend.lists import service as export_service
+from backend.lists.params import ListKind, ListParams
 from backend.models import ExportRun
 from exports.csv import manifest_json
 

@@ -18,7 +18,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.models import Award, AwardState
-from tests.backend.exports.helpers import YEAR, make_award
+from tests.backend.lists.helpers import YEAR, make_award
 from tests.factories.firms import make_firm
 
 TIDU = Path(sys.executable).parent / "tidu"

@@ -17,13 +17,13 @@ from backend.core import clock
 from backend.core.config import Settings
 from backend.core.db import SessionFactory, transaction
 from backend.core.security import Actor
-from backend.exports.files import export_to_file
-from backend.exports.params import ListKind, ListParams
 from backend.jobs import exports as export_jobs
 from backend.jobs import tasks
 from backend.jobs.runner import JobContext, run_claimed
+from backend.lists.files import export_to_file
+from backend.lists.params import ListKind, ListParams
 from backend.models import Certificate, ExportRun, JobRun
-from tests.backend.exports.helpers import make_award
+from tests.backend.lists.helpers import make_award
 from tests.factories.firms import make_firm
 
 FIRE = datetime(2026, 12, 3, 3, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -17,10 +17,10 @@ from backend.core.downloads import attachment
 from backend.core.errors import Unprocessable
 from backend.core.pagination import PageParams
 from backend.core.params import PageQuery
-from backend.exports import service as export_service
-from backend.exports.download import export_response
-from backend.exports.errors import ExportForbidden
-from backend.exports.params import (
+from backend.lists import service as export_service
+from backend.lists.download import export_response
+from backend.lists.errors import ExportForbidden
+from backend.lists.params import (
     DEFAULT_REMINDER_DAYS,
     FINANCE_KINDS,
     KIND_TITLES,
@@ -29,7 +29,7 @@ from backend.exports.params import (
     ListParams,
     parse_kind,
 )
-from backend.exports.schemas import ExportRunDetail, ExportRunRead
+from backend.lists.schemas import ExportRunDetail, ExportRunRead
 from backend.models import TIER_LABELS, Role
 from backend.reference import service as reference_service
 from backend.rulesets import service as ruleset_service
@@ -37,7 +37,7 @@ from backend.tiers import service as tier_service
 from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import FormViewerDep, ViewerDep
-from exports.diff import CHANGE_NAMES
+from exports.changes import CHANGE_NAMES
 
 pages = APIRouter(include_in_schema=False)
 
@@ -133,7 +133,7 @@ async def export_history(
         "kind_titles": RUN_KIND_TITLES,
         "pager": Pager.at("/exports", {"kind": kind}, page=page, total=total, size=PAGE_SIZE),
     }
-    return render(request, "exports/history.html", context)
+    return render(request, "lists/history.html", context)
 
 
 @pages.get("/exports/{run_id:int}")
@@ -151,7 +151,7 @@ async def export_run_page(request: Request, run_id: Id, session: SessionDep, vie
         "change_names": CHANGE_NAMES,
         "diff_truncated": len(run.diff) < sum(run.diff_counts.values()),
     }
-    return render(request, "exports/run.html", context)
+    return render(request, "lists/run.html", context)
 
 
 @pages.get("/exports/{run_id:int}/manifest.json")
@@ -201,4 +201,4 @@ async def lists_page(request: Request, session: SessionDep, viewer: ViewerDep) -
         "default_days": DEFAULT_REMINDER_DAYS,
         "finance": actor.role is Role.finance,
     }
-    return render(request, "exports/lists.html", context)
+    return render(request, "lists/lists.html", context)

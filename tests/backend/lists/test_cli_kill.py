@@ -18,12 +18,12 @@ import asyncpg
 import pytest
 
 from backend.core.config import libpq_url
-from tests.backend.exports.helpers import YEAR
-from tests.backend.exports.test_cli import _fill, tidu
+from tests.backend.lists.helpers import YEAR
+from tests.backend.lists.test_cli import _fill, tidu
 
 DIES_BEFORE_RENAMING = """
 import os, signal, sys
-from backend.exports import files
+from backend.lists import files
 files.Staged.publish = lambda self: os.kill(os.getpid(), signal.SIGKILL)
 from backend.cli import app
 sys.argv[0] = "tidu"

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.exports.kinds_tiers import state_label
-from backend.exports.params import ListKind, ListParams
-from backend.exports.repository import ExportRepository
+from backend.lists.kinds_tiers import state_label
+from backend.lists.params import ListKind, ListParams
+from backend.lists.repository import ExportRepository
 from backend.models import AWARD_STATE_LABELS, AwardState
-from exports.diff import Diff, DiffEntry
+from exports.changes import Diff, DiffEntry
 from vocabulary.states import OUTCOME_LABELS
 
 GENERIC = {

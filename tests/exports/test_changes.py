@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exports.diff import Diff, DiffEntry, SnapshotRow, diff_rows
+from exports.changes import Diff, DiffEntry, SnapshotRow, diff_rows
 
 PREVIOUS = [
     SnapshotRow("91120118MA05000002:seedling_first:2025", "乙公司（雏鹰首次认定）", 100_000),

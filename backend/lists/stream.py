@@ -15,9 +15,9 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from backend.exports.errors import ExportDataChanged, ExportFailed
-from backend.exports.lists import Record, Streamed
-from backend.exports.repository import RecordCursor
+from backend.lists.errors import ExportDataChanged, ExportFailed
+from backend.lists.lists import Record, Streamed
+from backend.lists.repository import RecordCursor
 
 BATCH = 2_000
 CHANGED = "导出期间清单数据发生变化（与导出开始时读取的名单不一致），未生成文件，请重新导出"

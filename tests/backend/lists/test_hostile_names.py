@@ -9,9 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
 from backend.evaluations import service as evaluation_service
-from backend.exports.params import ListParams
+from backend.lists.params import ListParams
 from backend.models import Certificate, TierBatch, TierStatus, TierTransition
-from tests.backend.exports.helpers import FINANCE, YEAR, Written, export, make_award
+from tests.backend.lists.helpers import FINANCE, YEAR, Written, export, make_award
 from tests.factories.evaluations import seedling_firm
 from tests.factories.firms import OPERATOR
 

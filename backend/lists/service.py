@@ -23,25 +23,25 @@ from backend.audit import service as audit
 from backend.awards import service as award_service
 from backend.core import clock
 from backend.core.security import Actor
-from backend.exports.errors import (
+from backend.lists.errors import (
     ExportFailed,
     ExportForbidden,
     ExportInvalid,
     ExportNotFound,
     FinalListExists,
 )
-from backend.exports.explain import explained
-from backend.exports.kinds_money import LISTED_AWARD_STATES
-from backend.exports.lists import BuiltList, Streamed, build_list
-from backend.exports.params import FORMATS, RUN_KINDS, ListKind, ListParams, scoped
-from backend.exports.repository import AwardFilter, ExportRepository
-from backend.exports.stream import Pull, checked
+from backend.lists.explain import explained
+from backend.lists.kinds_money import LISTED_AWARD_STATES
+from backend.lists.lists import BuiltList, Streamed, build_list
+from backend.lists.params import FORMATS, RUN_KINDS, ListKind, ListParams, scoped
+from backend.lists.repository import AwardFilter, ExportRepository
+from backend.lists.stream import Pull, checked
 from backend.models import ExportRun, Role
 from backend.reference import service as reference_service
 from backend.rulesets.service import program_title
+from exports.changes import Diff, SnapshotRow, diff_rows
 from exports.columns import amount_keys
 from exports.csv import write_csv
-from exports.diff import Diff, SnapshotRow, diff_rows
 from exports.document import ListDocument
 from exports.errors import ExportError
 from exports.manifest import Manifest, ManifestInfo
