@@ -224,7 +224,8 @@ def _numeric(values: list[Any], spec: ColumnSpec, unit: int) -> tuple[list[Any],
         whole = np.floor(np.abs(scaled) + 0.5) * np.sign(scaled)  # half away from zero, as n.round_yuan
     else:
         scaled = numbers
-        bad = plain & ((scaled < 0) | (scaled > n.MAX_COUNT) | (np.floor(scaled) != scaled))
+        limit = min(spec.maximum, n.MAX_COUNT) if spec.maximum is not None else n.MAX_COUNT
+        bad = plain & ((scaled < 0) | (scaled > limit) | (np.floor(scaled) != scaled))
         whole = scaled
     good = plain & ~bad
     column = np.full(len(values), None, dtype=object)
@@ -234,12 +235,14 @@ def _numeric(values: list[Any], spec: ColumnSpec, unit: int) -> tuple[list[Any],
     for i in np.flatnonzero(bad):
         problem = (
             n.yuan_problem(float(scaled[i]), values[i], spec.signed) if spec.type == "money"
-            else n.count_problem(float(scaled[i]), values[i])
+            else n.count_problem(float(scaled[i]), values[i], spec.maximum)
         )  # fmt: skip
         problems[int(i)] = problem or f"“{n.text_of(values[i])}”不是有效数值"
     for i in odd:
         value, problem = (
-            n.to_money(values[i], unit, spec.signed) if spec.type == "money" else n.to_count(values[i])
+            n.to_money(values[i], unit, spec.signed)
+            if spec.type == "money"
+            else n.to_count(values[i], spec.maximum)
         )
         out[i] = value
         if problem:

@@ -44,6 +44,7 @@ class ColumnSpec:
     required: bool = False
     signed: bool = False
     choices: dict[str, str] = dataclass_field(default_factory=dict, hash=False, compare=False)
+    maximum: int | None = None  # the declared upper bound of a count or score (满分100分 …)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def column_of(figure: Figure) -> ColumnSpec:
         synonyms=figure.synonyms,
         required=figure.required,
         signed=figure.minimum is not None and figure.minimum < 0,
+        maximum=figure.maximum,
         choices={
             fold(written): choice.code
             for choice in figure.choices

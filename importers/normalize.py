@@ -116,12 +116,14 @@ def yuan_problem(yuan: float, raw: Any, signed: bool) -> str | None:
     return None
 
 
-def count_problem(value: float, raw: Any) -> str | None:
-    """Why a count cannot be stored, if it cannot."""
+def count_problem(value: float, raw: Any, maximum: int | None = None) -> str | None:
+    """Why a count cannot be stored, if it cannot; ``maximum`` is a declared bound (a score's 满分)."""
     if value < 0:
         return f"不能为负数（{text_of(raw)}）"
     if not float(value).is_integer():
         return f"应为整数（{text_of(raw)}）"
+    if maximum is not None and maximum < MAX_COUNT and value > maximum:
+        return f"不能大于 {maximum}（{text_of(raw)}）"
     if value > MAX_COUNT:
         return f"数值过大（{text_of(raw)}）"
     return None
@@ -142,11 +144,11 @@ def to_money(raw: Any, unit: int, signed: bool = False) -> tuple[int | None, str
     return (None, problem) if problem else (round_yuan(yuan), None)
 
 
-def to_count(raw: Any) -> tuple[int | None, str | None]:
+def to_count(raw: Any, maximum: int | None = None) -> tuple[int | None, str | None]:
     value, problem = to_number(raw)
     if value is None:
         return None, problem
-    problem = count_problem(value, raw)
+    problem = count_problem(value, raw, maximum)
     return (None, problem) if problem else (int(value), None)
 
 

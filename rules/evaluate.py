@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -236,9 +236,21 @@ def _leaf(node: CompiledCriterion, evaluator: ScalarEvaluator, ruleset: RuleSet,
     return trace
 
 
+def _read(node: Node, evaluator: ScalarEvaluator) -> Iterator[Node]:
+    """The nodes a decision rests on: of ``a if test else b``, the test and the branch taken."""
+    yield node
+    children = node.children()
+    if isinstance(node, IfElse):
+        test = evaluator.value(node.test)
+        if test is not None:
+            children = (node.test, node.body if test else node.orelse)
+    for child in children:
+        yield from _read(child, evaluator)
+
+
 def _failed_comparisons(expr: Node, evaluator: ScalarEvaluator, schema: FactSchema) -> list[Comparison]:
     found = []
-    for sub in expr.walk():
+    for sub in _read(expr, evaluator):
         if isinstance(sub, Compare) and sub.left.type == "number" and evaluator.value(sub) is False:
             spec = schema.get(sub.left.name) if isinstance(sub.left, FactRef) else None
             found.append(

@@ -2,7 +2,7 @@
 
 Both implementations must mean the same thing (a property test checks it). ``None`` (one
 firm) and ``pd.NA`` / ``NaT`` (columns) are "unknown": any unknown input gives an unknown
-result, except where a function says otherwise.
+result, except where a function says otherwise (``known`` is never unknown).
 """
 
 from __future__ import annotations
@@ -280,6 +280,17 @@ def range_at_least_vector(low: Value, high: Value, threshold: Value) -> Value:
     return result
 
 
+def known_scalar(x: float | None) -> bool:
+    """Whether a number is known: never unknown itself, so ``a if known(x) else b`` always picks."""
+    return x is not None
+
+
+def known_vector(x: Value) -> Value:
+    if not isinstance(x, pd.Series):
+        return known_scalar(_none(x))
+    return x.notna().astype("boolean")
+
+
 def unconfirmed_scalar(reason: str) -> None:
     """No source gives this condition: it can only be ``unknown``."""
     return None
@@ -361,6 +372,14 @@ FUNCTIONS: dict[str, Function] = {
             range_at_least_scalar,
             range_at_least_vector,
             "区间 [低, 高] 是否确定达到阈值；不确定时为未知",
+        ),
+        Function(
+            "known",
+            ("number",),
+            "bool",
+            known_scalar,
+            known_vector,
+            "数值是否已填（未填为否，本身从不未知）：用于“有此数据时以它为准，否则按其他依据”",
         ),
         Function(
             "unconfirmed",

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rules.facts import FactSpec
+from vocabulary.units import show
 
 Outcome = str  # "pass" | "fail" | "unknown"
 INFINITE = math.inf
@@ -113,18 +114,8 @@ class Advice:
 
 
 def format_amount(value: float, unit: str) -> str:
-    """Figures as users read them: 元 in 万元, ratios in %."""
-    if unit == "yuan":
-        if abs(value) < 10_000:
-            return f"{value:,.0f}元"
-        return f"{value / 10_000:,.2f}万元".replace(".00万元", "万元")
-    if unit == "ratio":
-        return f"{value * 100:.2f}%".replace(".00%", "%")
-    if unit in ("count", "persons"):
-        return f"{value:,.0f}{'人' if unit == 'persons' else '项'}"
-    if unit == "years":
-        return f"{value:.2f}年"
-    return f"{value:g}"
+    """Figures as users read them (元 in 万元, ratios in %, points in 分): as every page shows them."""
+    return show(value, unit)
 
 
 def describe_change(change: Change) -> str:

@@ -214,6 +214,11 @@ FILING_FIGURES: tuple[Figure, ...] = (
     Figure("hte_score_management", "高企研究开发组织管理水平评分", Kind.score, Unit.points, "专家评分，满分20分",
            header="高企研发组织管理评分", synonyms=("研发组织管理评分", "研究开发组织管理水平评分"), minimum=0, maximum=20,
            supplier=Supplier.expert, advice=Advice.expert),
+    Figure("hte_score_total", "高企认定专家评审总分", Kind.score, Unit.points,
+           "专家评审后给出的创新能力评价总分（满分100分），由审查单位录入；有总分时以总分为准",
+           synonyms=("专家评审总分", "高企专家评审总分", "高企评审总分", "高企认定评审总分", "创新能力评价总分",
+                     "创新能力评价得分"),
+           minimum=0, maximum=100, supplier=Supplier.expert, advice=Advice.expert),
 )  # fmt: skip
 
 TECH_FIELDS: tuple[Choice, ...] = (  # the eight fields of 国家重点支持的高新技术领域

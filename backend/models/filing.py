@@ -62,6 +62,7 @@ class FilingFigures(SQLModel):
     hte_score_ip_quality: int | None = None  # 技术先进程度 + 核心支持作用 + 获得方式, ≤ 22
     hte_score_conversion: int | None = None  # 科技成果转化能力, ≤ 30
     hte_score_management: int | None = None  # 研究开发组织管理水平, ≤ 20
+    hte_score_total: int | None = None  # the experts' total, 0–100: decides when given
 
 
 class Filing(SQLModel, table=True):
@@ -84,6 +85,7 @@ class FilingRevision(FilingFigures, Provenance, table=True):
     __table_args__ = (
         UniqueConstraint("filing_id", "revision_no"),
         CheckConstraint("tech_staff <= employees", name="tech_staff_within_employees"),
+        CheckConstraint("hte_score_total BETWEEN 0 AND 100", name="hte_score_total_range"),
         *(CheckConstraint(f"{column} >= 0", name=f"{column}_non_negative") for column in NON_NEGATIVE),
     )
 

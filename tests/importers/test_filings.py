@@ -833,3 +833,22 @@ def test_amounts_beyond_any_firm_are_an_error_not_an_overflow() -> None:
     assert sorted((i.column, i.message) for i in result.errors) == [
         ("C", "金额过大（1000000000000），请核对单位"), ("D", "数值过大（1000000000000）"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "header", ["高企认定专家评审总分", "专家评审总分（分）", "高企评审总分", "创新能力评价总分"]
+)
+def test_the_experts_hte_total_is_read_under_the_headers_bureaus_write(header: str) -> None:
+    result = parse(wb.xlsx_rows([["统一社会信用代码", "会计年度", header], [USCC_A, 2024, 71]]))
+    assert result.issues == []
+    assert result.rows == [FilingRow(2, 2024, USCC_A, {"hte_score_total": 71})]
+
+
+@pytest.mark.parametrize("value", [101, "101"])
+def test_an_hte_total_above_100_is_an_error_on_its_cell_not_a_database_refusal(value: wb.Value) -> None:
+    rows: list[list[wb.Value]] = [["统一社会信用代码", "会计年度", "高企认定专家评审总分", "职工总数"],
+                                  [USCC_A, 2024, value, 10]]  # fmt: skip
+    result = parse(wb.xlsx_rows(rows))
+    issue = the_issue(result, row=2, field="hte_score_total")
+    assert (issue.severity, issue.column, issue.message) == ("error", "C", "不能大于 100（101）")
+    assert valid_row_numbers(result) == set()

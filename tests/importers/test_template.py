@@ -279,9 +279,10 @@ FIRST = {
     "严重违法失信名单": "否",
     "重大安全质量事故或严重环境违法": "否",
     "严重弄虚作假": "是",
-    "高企知识产权质量评分": 24,
+    "高企知识产权质量评分": 20,
     "高企成果转化能力评分": 20,
     "高企研发组织管理评分": 16,
+    "高企认定专家评审总分": 71,
 }
 SECOND = {
     "统一社会信用代码": "91120118MA06R1D13A",
@@ -340,9 +341,10 @@ def test_a_filled_template_imports_every_field_in_yuan() -> None:
         "serious_violation": False,
         "major_incident": False,
         "serious_fraud": True,
-        "hte_score_ip_quality": 24,
+        "hte_score_ip_quality": 20,
         "hte_score_conversion": 20,
         "hte_score_management": 16,
+        "hte_score_total": 71,
     }
     assert (second.row, second.fiscal_year, second.uscc) == (4, 2023, "91120118MA06R1D13A")
     assert second.figures == {"revenue_yuan": 880_000, "employees": 12, "research_misconduct": False}

@@ -127,6 +127,8 @@ async def test_null_clears_a_figure_in_a_new_revision(
         ({"revenue_yuan": 1.5}, "revenue_yuan", "应为整数"),
         ({"contest_level": "galactic"}, "contest_level", "应为以下之一"),
         ({"revenu_yuan": 5}, "revenu_yuan", "不允许的字段"),
+        ({"hte_score_total": 101}, "hte_score_total", "不能大于 100"),
+        ({"hte_score_total": -1}, "hte_score_total", "不能小于 0"),
     ],
 )
 async def test_bad_figures_are_422_with_the_field_named_and_nothing_written(
@@ -145,6 +147,28 @@ async def test_bad_figures_are_422_with_the_field_named_and_nothing_written(
     assert error["field"] == field
     assert fragment in error["message"]
     assert (await client.get(f"/api/firms/{firm.uscc}/filings", headers=bureau.headers)).json() == []
+
+
+async def test_the_experts_hte_total_is_a_figure_0_to_100_named_by_its_label(
+    client: httpx.AsyncClient, firm: Firm, bureau: LoggedIn
+) -> None:
+    url = f"/api/firms/{firm.uscc}/filings"
+    refused = await client.post(
+        url, json={"fiscal_year": 2024, "hte_score_total": 101}, headers=bureau.headers
+    )
+    assert refused.status_code == 422
+    error = refused.json()["context"]["errors"][0]
+    assert (error["label"], error["value"], error["message"]) == ("高企认定专家评审总分", 101, "不能大于 100")
+    assert "高企认定专家评审总分：不能大于 100" in refused.json()["detail"]
+
+    created = await client.post(
+        url, json={"fiscal_year": 2024, "hte_score_total": 100}, headers=bureau.headers
+    )
+    assert created.status_code == 201, created.text
+    patched = await client.patch(f"{url}/2024", json={"hte_score_total": 71}, headers=bureau.headers)
+    assert patched.json()["hte_score_total"] == 71
+    history = (await client.get(f"{url}/2024/revisions", headers=bureau.headers)).json()
+    assert history[1]["changes"] == [{"field": "hte_score_total", "before": 100, "after": 71}]
 
 
 async def test_tech_staff_check_applies_after_a_partial_update(
@@ -212,3 +236,20 @@ async def test_revisions_are_append_only_in_the_database(session: AsyncSession, 
     with pytest.raises(Exception, match="append-only"):
         await connection.execute(text("UPDATE filing_revision SET revenue_yuan = 1"))
     await nested.rollback()
+
+
+async def test_the_database_refuses_an_hte_total_outside_0_to_100(session: AsyncSession, firm: Firm) -> None:
+    await make_filing(session, firm, 2024)
+    connection = await session.connection()
+    filing_id = (
+        await connection.execute(text("SELECT id FROM filing WHERE firm_id = :firm"), {"firm": firm.id})
+    ).scalar_one()
+    insert = text(
+        "INSERT INTO filing_revision (filing_id, revision_no, hte_score_total, source, created_at) "
+        "VALUES (:filing, 2, :total, 'manual', now())"
+    )
+    for total in (101, -1):
+        nested = await connection.begin_nested()
+        with pytest.raises(Exception, match="ck_filing_revision_hte_score_total_range"):
+            await connection.execute(insert, {"filing": filing_id, "total": total})
+        await nested.rollback()
