@@ -24,7 +24,7 @@ from vocabulary.lists import (
     lists_for,
     titles,
 )
-from vocabulary.states import ROLE_LABELS, Role
+from vocabulary.states import ROLE_LABELS, Role, roles_text
 
 __all__ = ["DEFAULT_REMINDER_DAYS", "FORMATS", "ListParams", "parse_kind", "scoped", "spec_of", "validate"]
 
@@ -106,13 +106,7 @@ def scoped(actor: Actor, spec: ListSpec, params: ListParams) -> ListParams:
     if role is Role.bureau and params.bureau not in (None, actor.bureau_code):
         raise ExportForbidden("区科技局只能导出本审查单位的清单")
     if params.final and role not in spec.final_roles:
-        raise ExportForbidden(f"正式{spec.title}只能由{_either(spec.final_roles)}导出")
+        raise ExportForbidden(f"正式{spec.title}只能由{roles_text(spec.final_roles)}导出")
     if role is Role.bureau:
         return replace(params, bureau=actor.bureau_code)
     return params
-
-
-def _either(roles: frozenset[Role]) -> str:
-    """市科技局、财务或管理员: the roles in their declared order."""
-    words = [ROLE_LABELS[role] for role in Role if role in roles]
-    return "或".join(["、".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
