@@ -21,7 +21,7 @@ class ExportRun(SQLModel, table=True):
     id: int | None = bigint_pk()
     kind: str = Field(
         max_length=24
-    )  # certification | public_notice | disbursement | eligibility | targets | reminders
+    )  # a list's run kind (vocabulary.lists: ListSpec.run_kind)
     scope_key: str = Field(
         max_length=200
     )  # kind-specific filters, canonical: what "previous of its kind" means
