@@ -1,29 +1,16 @@
-"""Column specs as data: which row key, which Chinese header, how the value is shown."""
+"""Column specs as data: which row key, which Chinese header, how the value is shown.
+
+A list's columns are declared with the list itself (``vocabulary.lists``); the writer reads them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from vocabulary.lists import Column, ColumnKind
 
-ColumnKind = Literal["text", "int", "yuan", "capitals", "date", "datetime", "ratio"]
+__all__ = ["AMOUNT_KINDS", "Column", "ColumnKind", "amount_keys", "yuan_columns"]
 
 # Kinds whose cells carry an amount in 元 that subtotals and totals add up.
 AMOUNT_KINDS: frozenset[str] = frozenset({"yuan", "capitals"})
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a list.
-
-    ``yuan`` is an integer amount in 元 shown as ``#,##0``; ``capitals`` writes the row's value
-    (an int in 元) as Chinese capitals text; ``ratio`` is a float 0..1 shown as ``0.00%``;
-    ``date`` / ``datetime`` are ``datetime.date`` / ``datetime.datetime``.
-    """
-
-    key: str
-    header: str
-    kind: ColumnKind
-    width: float = 14
 
 
 def yuan_columns(columns: tuple[Column, ...]) -> tuple[Column, ...]:

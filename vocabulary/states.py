@@ -171,3 +171,9 @@ ROLE_LABELS: dict[str, str] = {
     Role.finance: "财务",
     Role.admin: "管理员",
 }
+
+
+def roles_text(roles: frozenset[Role]) -> str:
+    """Roles as a sentence names them, in their declared order: 市科技局、财务或管理员."""
+    words = [ROLE_LABELS[role] for role in Role if role in roles]
+    return "或".join(["、".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)

@@ -18,28 +18,35 @@ from backend.lists.files import (
     run_of_file,
     stage,
 )
-from backend.lists.params import DEFAULT_REMINDER_DAYS, FORMATS, KIND_TITLES, ListKind, ListParams
+from backend.lists.params import DEFAULT_REMINDER_DAYS, FORMATS, ListParams
 from backend.lists.service import AlreadyFinal, Exported
 from exports.changes import CHANGE_NAMES
+from vocabulary.lists import FILTERS_BY_NAME, LISTS, LISTS_BY_KIND, Filter, ListKind, needing, titles
 
-KINDS_HELP = "、".join(f"{k.value}（{KIND_TITLES[k]}）" for k in ListKind)
+KINDS_HELP = "、".join(f"{spec.code}（{spec.title}）" for spec in LISTS)
+FINAL_HELP = "、".join(spec.title for spec in LISTS if spec.can_be_final)
+
+
+def described(name: Filter) -> str:
+    """A filter's help: what it is, and which lists need it."""
+    spec = FILTERS_BY_NAME[name]
+    required = needing(name)
+    return f"{spec.help or spec.label}（{titles(required)}必填）" if required else spec.help or spec.label
 
 
 def export_file(
     kind: Annotated[str, typer.Argument(help=f"清单：{KINDS_HELP}")],
     output: Annotated[Path, typer.Option("--output", "-o", dir_okay=False, help="输出文件")],
-    year: Annotated[int | None, typer.Option(min=1980, max=2100, help="年度")] = None,
-    bureau: Annotated[str | None, typer.Option(help="审查单位代码，如 jinghai")] = None,
-    program: Annotated[str | None, typer.Option(help="资助或评价项目代码，如 seedling")] = None,
-    batch: Annotated[int | None, typer.Option(min=1, help="入库批次编号（入库名单、公示名单）")] = None,
-    tier: Annotated[
-        str | None, typer.Option(help="梯度：seedling、gazelle、leader_candidate、leader")
-    ] = None,
-    days: Annotated[
-        int, typer.Option(min=1, max=3660, help="提醒清单：多少天内到期")
-    ] = DEFAULT_REMINDER_DAYS,
+    year: Annotated[int | None, typer.Option(min=1980, max=2100, help=described(Filter.year))] = None,
+    bureau: Annotated[str | None, typer.Option(help=described(Filter.bureau))] = None,
+    program: Annotated[str | None, typer.Option(help=described(Filter.program))] = None,
+    batch: Annotated[int | None, typer.Option(min=1, help=described(Filter.batch))] = None,
+    tier: Annotated[str | None, typer.Option(help=described(Filter.tier))] = None,
+    days: Annotated[int, typer.Option(min=1, max=3660, help=described(Filter.days))] = DEFAULT_REMINDER_DAYS,
     fmt: Annotated[str | None, typer.Option("--format", help="xlsx 或 csv（默认按文件扩展名）")] = None,
-    final: Annotated[bool, typer.Option("--final", help="正式拨付清单：所列奖励转为“已导出”")] = False,
+    final: Annotated[
+        bool, typer.Option("--final", help=f"正式{FINAL_HELP}：所列奖励转为“已列入拨付清单”")
+    ] = False,
 ) -> None:
     """Export a list; csv also writes FILE.manifest.json. Exit 1 with the reason on any error.
 
@@ -47,8 +54,9 @@ def export_file(
     in place what the killed export committed. A final 拨付清单 never replaces another final list's
     file: asked for again where its file is, with nothing approved left to list, it is done (exit 0).
     """
-    if kind not in {k.value for k in ListKind}:
+    if kind not in {spec.code for spec in LISTS}:
         raise fail(f"没有“{kind}”这种清单：可选 {KINDS_HELP}", code=2)
+    spec = LISTS_BY_KIND[ListKind(kind)]
     chosen = fmt or ("csv" if output.suffix.lower() == ".csv" else "xlsx")
     if chosen not in FORMATS:
         raise fail("导出格式应为 xlsx 或 csv", code=2)
@@ -66,10 +74,10 @@ def export_file(
         finished = await finish_interrupted(session, files, target)  # what a killed export left
         if final and (earlier := await run_of_file(session, target)) is not None and earlier.final:
             return await export_service.final_list_again(
-                session, operator(), kind, params, earlier, finished=bool(finished)
+                session, operator(), spec, params, earlier, finished=bool(finished)
             )
         exported, _ = await export_to_file(
-            session, operator(), kind, params, chosen, target, source="cli", staged=files
+            session, operator(), spec, params, chosen, target, source="cli", staged=files
         )
         return exported
 

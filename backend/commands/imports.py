@@ -17,7 +17,9 @@ from backend.imports import service as import_service
 from backend.imports.runs import Outcome, nothing_imported
 from backend.imports.schemas import ImportIssueRead, ImportRunRead
 from backend.models import ImportIssue
+from vocabulary.imports import IMPORT_KIND_LABELS, IMPORTS, ImportKind
 
+KINDS_HELP = "、".join(f"{spec.kind.value}（{spec.label}）" for spec in IMPORTS)
 template_app = typer.Typer(no_args_is_help=True, help="空白模板")
 ISSUES_PRINTED = 50
 
@@ -25,9 +27,7 @@ ISSUES_PRINTED = 50
 def import_file(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="要导入的工作簿")],
     bureau: Annotated[str | None, typer.Option(help="审查单位代码，如 jinghai（申报数据必填）")] = None,
-    kind: Annotated[
-        str, typer.Option(help="数据类别：filings 申报 | registration 企业登记 | ip 知识产权")
-    ] = "filings",
+    kind: Annotated[str, typer.Option(help=f"数据类别：{KINDS_HELP}")] = ImportKind.filings.value,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查、预览，不写入")] = False,
     fiscal_year: Annotated[
         int | None, typer.Option(min=1980, max=2100, help="表中未写年度时的会计年度")
@@ -37,8 +37,8 @@ def import_file(
     as_json: Annotated[bool, typer.Option("--json", help="输出一个 JSON 对象")] = False,
 ) -> None:
     """Import a workbook (exit 1 when the file is refused or no row of it can be imported)."""
-    if kind not in ("filings", "registration", "ip"):
-        raise fail(f"未知的数据类别“{kind}”：可选 filings、registration、ip", code=2)
+    if kind not in IMPORT_KIND_LABELS:
+        raise fail(f"未知的数据类别“{kind}”：可选 {KINDS_HELP}", code=2)
     content = file.read_bytes()
     limits = get_settings().import_limits()
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
@@ -47,7 +47,7 @@ def import_file(
 
     async def work(session: AsyncSession) -> tuple[Outcome, list[ImportIssue], bytes | None]:
         outcome = await import_service.import_workbook(
-            session, operator(), kind=kind, content=content, file_name=file.name, bureau=bureau,
+            session, operator(), kind=ImportKind(kind), content=content, file_name=file.name, bureau=bureau,
             fiscal_year=fiscal_year, sheet=sheet, commit=not dry_run, source="cli", limits=limits,
             on_stage=lambda stage: progress.update(task, description=stage),
         )  # fmt: skip

@@ -9,17 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.driver import driver_connection
-
-# A record that was admitted stays counted for the time it was held: a revoked or expired one
-# has its end date in valid_to.
-WAS_ADMITTED = "('admitted', 'revoked', 'expired')"
+from backend.targets.repository import WAS_ADMITTED
 
 
 @dataclass(frozen=True)
@@ -29,15 +26,6 @@ class TargetRow:
     kind: str
     unit: str
     target: Decimal
-
-
-@dataclass(frozen=True)
-class TierCount:
-    bureau_code: str
-    tier: str
-    new: int  # admitted with this application year
-    cumulative: int  # admitted in this year or before (distinct firms)
-    held: int  # holding the tier on the as-of day
 
 
 @dataclass(frozen=True)
@@ -93,33 +81,6 @@ class DashboardRepository:
             year,
         )
         return [TargetRow(r["bureau_code"], r["metric"], r["kind"], r["unit"], r["target"]) for r in rows]
-
-    async def tier_counts(self, year: int, as_of: date) -> list[TierCount]:
-        """Per bureau (the firm's current one) and tier: new in ``year``, cumulative, held on ``as_of``."""
-        db = await driver_connection(self.session)
-        rows = await db.fetch(
-            "SELECT f.bureau_code, t.tier, "
-            "count(DISTINCT t.firm_id) FILTER (WHERE t.year = $1), "
-            "count(DISTINCT t.firm_id), "
-            "count(DISTINCT t.firm_id) FILTER (WHERE COALESCE(t.valid_from, make_date(t.year, 1, 1)) <= $2 "
-            "  AND (t.valid_to IS NULL OR t.valid_to >= $2)) "
-            f"FROM tier_status t JOIN firm f ON f.id = t.firm_id WHERE t.state IN {WAS_ADMITTED} AND t.year <= $1 "
-            "GROUP BY f.bureau_code, t.tier",
-            year,
-            as_of,
-        )
-        return [TierCount(r[0], r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
-
-    async def valid_hte(self, as_of: date) -> dict[str, int]:
-        """Firms per bureau holding a valid 国家高新技术企业 certificate on ``as_of``."""
-        db = await driver_connection(self.session)
-        rows = await db.fetch(
-            "SELECT f.bureau_code, count(DISTINCT c.firm_id) FROM certificate c JOIN firm f ON f.id = c.firm_id "
-            "WHERE c.kind = 'hte' AND c.status = 'active' AND c.issued_on <= $1 "
-            "AND (c.expires_on IS NULL OR c.expires_on >= $1) GROUP BY f.bureau_code",
-            as_of,
-        )
-        return {r[0]: int(r[1]) for r in rows}
 
     async def admissions_by_year(self) -> list[tuple[int, str, int]]:
         """(application year, tier, firms admitted)."""

@@ -19,7 +19,7 @@ from backend.core import clock
 from backend.core.errors import Forbidden
 from backend.core.security import Actor
 from backend.dashboard import charts
-from backend.dashboard.repository import AwardTotal, DashboardRepository, RunRow, TargetRow, TierCount
+from backend.dashboard.repository import AwardTotal, DashboardRepository, RunRow, TargetRow
 from backend.evaluations import service as evaluation_service
 from backend.evaluations.schemas import RunSummaryRead
 from backend.models import (
@@ -32,6 +32,9 @@ from backend.models import (
     Tier,
 )
 from backend.rulesets import service as rulesets
+from backend.targets import service as targets
+from backend.targets.repository import TierCount
+from backend.targets.service import MEASURED_METRICS
 
 FULL_VIEWERS = frozenset({Role.city, Role.admin})
 TIERS = tuple(Tier)
@@ -46,13 +49,6 @@ TREND_YEARS = 8
 # Bureau charts: short row labels and values, so a phone scales them down as little as possible.
 COMPACT: dict[str, Any] = {"width": 520, "label_width": 64, "value_width": 64, "minimum": 5}
 OUTCOMES = ("eligible", "ineligible", "unknown")
-
-
-# The targets the registry can measure, in the order the dashboard shows them.
-MEASURED_METRICS = (
-    "hte_total",
-    *(f"{tier}_{part}" for tier in TIERS for part in ("new", "cumulative", "total")),
-)
 
 
 # -- who may look ------------------------------------------------------------------------------
@@ -208,7 +204,7 @@ async def _registry(
     repo: DashboardRepository, year: int, as_of: date, target_years: Sequence[int]
 ) -> Registry:
     bureaus = [(code, _short(name)) for code, name in await repo.bureaus()]
-    counts = await repo.tier_counts(year, as_of)
+    counts = await targets.tier_counts(repo.session, year, as_of)
     tier_rows = _tier_rows(bureaus, counts)
     totals = TierTableRow(
         "合计", _column_sums(r.held for r in tier_rows), _column_sums(r.new for r in tier_rows),
@@ -221,7 +217,7 @@ async def _registry(
         TIER_NAMES,
         **COMPACT,
     )
-    actuals = _actuals(counts, await repo.valid_hte(as_of))
+    actuals = await targets.actuals_with(repo.session, counts, as_of)
     sections, others = _targets(await repo.targets(year), bureaus, actuals)
     admissions = _by_year(await repo.admissions_by_year(), [t.value for t in TIERS], year)
     eligible = _by_year(await repo.eligible_by_year([t.value for t in TIERS]), [t.value for t in TIERS], year)
@@ -263,25 +259,6 @@ def _tier_rows(bureaus: Sequence[tuple[str, str]], counts: Sequence[TierCount]) 
         held = tuple(c.held if c else 0 for c in found)
         rows.append(TierTableRow(name, held, tuple(c.new if c else 0 for c in found), sum(held)))
     return rows
-
-
-async def target_actuals(session: AsyncSession, year: int, as_of: date) -> dict[str, dict[str, int]]:
-    """metric → bureau → the registry's figure on ``as_of``, for every district-target metric the
-    registry can measure: the one definition the dashboard and the 区县目标进度 list share."""
-    repo = DashboardRepository(session)
-    return _actuals(await repo.tier_counts(year, as_of), await repo.valid_hte(as_of))
-
-
-def _actuals(counts: Sequence[TierCount], hte: dict[str, int]) -> dict[str, dict[str, int]]:
-    """metric → bureau → the registry's figure, for every metric the registry can measure (an
-    empty mapping, not a missing one, when no bureau has any)."""
-    actuals: dict[str, dict[str, int]] = {metric: {} for metric in MEASURED_METRICS}
-    for c in counts:
-        actuals[f"{c.tier}_new"][c.bureau_code] = c.new
-        actuals[f"{c.tier}_cumulative"][c.bureau_code] = c.cumulative
-        actuals[f"{c.tier}_total"][c.bureau_code] = c.held
-    actuals["hte_total"] = dict(hte)
-    return actuals
 
 
 def _targets(

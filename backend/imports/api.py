@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
@@ -18,8 +18,10 @@ from backend.imports import service as import_service
 from backend.imports.runs import Outcome
 from backend.imports.schemas import ImportIssueRead, ImportOutcomeRead, ImportRunRead
 from backend.imports.uploads import read_upload
+from vocabulary.imports import IMPORTS, ImportKind
 
 router = APIRouter(prefix="/api/imports", tags=["imports"])
+KINDS_TEXT = "、".join(f"{spec.kind.value}（{spec.label}）" for spec in IMPORTS)
 ISSUES_SHOWN = 1_000
 
 
@@ -31,7 +33,7 @@ async def upload(
     actor: ActorDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="工作簿：.xlsx、.xlsm、.xls、.ods 或 .csv")],
-    kind: Annotated[Literal["filings", "registration", "ip"], Form(description="数据类别")] = "filings",
+    kind: Annotated[ImportKind, Form(description=f"数据类别：{KINDS_TEXT}")] = ImportKind.filings,
     bureau: Annotated[str | None, Form(description="审查单位代码（区科技局用户可省略）")] = None,
     fiscal_year: Annotated[int | None, Form(ge=1980, le=2100, description="表中未写年度时的会计年度")] = None,
     sheet: Annotated[str | None, Form(description="工作簿中有多张申报表时，要导入的工作表名")] = None,

@@ -6,7 +6,7 @@ always a preview first: nothing is written until the user presses 确认导入 o
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -29,7 +29,7 @@ from backend.web.flash import redirect_with_flash
 from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import FormViewerDep, Viewer, ViewerDep
-from vocabulary.imports import IMPORT_KIND_LABELS, ImportKind
+from vocabulary.imports import IMPORTS, ImportKind
 
 pages = APIRouter(include_in_schema=False)
 
@@ -73,7 +73,7 @@ async def upload_page(
     viewer: FormViewerDep,
     settings: SettingsDep,
     file: Annotated[UploadFile | None, File()] = None,
-    kind: Annotated[Literal["filings", "registration", "ip"], Form()] = "filings",
+    kind: Annotated[ImportKind, Form()] = ImportKind.filings,
     bureau: Annotated[str | None, Form(max_length=16)] = None,
     fiscal_year: Annotated[int | None, Form(ge=1980, le=2100)] = None,
     sheet: Annotated[str | None, Form(max_length=100)] = None,
@@ -139,11 +139,9 @@ async def _imports(
         "bureaus": sorted(bureaus, key=lambda b: (b.kind != "district", b.district_code, b.code))
         if picks_bureau
         else [],
-        # Bureaus import filings only; the registers (登记信息、知识产权) are the city's.
-        "kinds": list(IMPORT_KIND_LABELS.items())
-        if picks_bureau
-        else [(ImportKind.filings, IMPORT_KIND_LABELS[ImportKind.filings])],
-        "entered": entered or {"kind": "filings", "bureau": "", "fiscal_year": "", "sheet": ""},
+        # Each role is offered what its specs let it import (a bureau: filings, the registers are the city's).
+        "kinds": [(spec.kind, spec.label) for spec in IMPORTS if actor.role in spec.roles],
+        "entered": entered or {"kind": ImportKind.filings, "bureau": "", "fiscal_year": "", "sheet": ""},
         "alert": alert,
         "status_badges": STATUS_BADGES,
     }

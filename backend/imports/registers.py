@@ -15,7 +15,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.audit import service as audit
 from backend.core import clock
-from backend.core.errors import Forbidden
 from backend.core.security import Actor
 from backend.imports.repository import ImportRepository
 from backend.imports.runs import (
@@ -24,26 +23,23 @@ from backend.imports.runs import (
     Upload,
     audited,
     finish,
+    may_import,
     record_duplicate,
     sorted_issues,
     store_run,
 )
-from backend.models import ImportRun, Role
+from backend.models import ImportRun
 from importers.errors import ImportRejected
 from importers.registers import BusinessRow, IpRow, RegisterResult, parse_ip_records, parse_registrations
+from vocabulary.imports import ImportKind
 
-PARSERS = {"registration": parse_registrations, "ip": parse_ip_records}
-
-
-def _allowed(actor: Actor) -> None:
-    if actor.role not in (Role.city, Role.admin):
-        raise Forbidden("企业登记信息和知识产权数据由市科技局导入")
+PARSERS = {ImportKind.registration: parse_registrations, ImportKind.ip: parse_ip_records}
 
 
 async def import_register(
-    session: AsyncSession, actor: Actor, kind: str, upload: Upload, *, commit: bool
+    session: AsyncSession, actor: Actor, kind: ImportKind, upload: Upload, *, commit: bool
 ) -> Outcome:
-    _allowed(actor)
+    may_import(actor, kind)
     started = time.perf_counter()
     repo = ImportRepository(session)
     if commit:
@@ -68,7 +64,7 @@ async def import_register(
 
 async def commit_register(session: AsyncSession, actor: Actor, run: ImportRun, upload: Upload) -> Outcome:
     """Commit a previewed register run (its file read again)."""
-    _allowed(actor)
+    may_import(actor, run.kind)
     assert run.id is not None
     started = time.perf_counter()
     repo = ImportRepository(session)
@@ -83,7 +79,7 @@ async def commit_register(session: AsyncSession, actor: Actor, run: ImportRun, u
 async def _parse(kind: str, upload: Upload) -> RegisterResult:
     try:
         return await asyncio.to_thread(
-            PARSERS[kind], upload.content, sheet=upload.sheet, limits=upload.limits
+            PARSERS[ImportKind(kind)], upload.content, sheet=upload.sheet, limits=upload.limits
         )
     except ImportRejected as rejected:
         raise ImportRefused(rejected) from None
@@ -107,7 +103,7 @@ async def _apply(
     assert run.id is not None
     now = clock.utc_now()
     valid = result.valid_records()
-    if run.kind == "registration":
+    if run.kind == ImportKind.registration:
         await repo.upsert_business([
             (r.uscc, r.name, r.status, r.registered_on, r.abnormal_operation, r.serious_violation, run.id, r.row, now)
             for r in valid if isinstance(r, BusinessRow)

@@ -11,13 +11,15 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.audit import service as audit
-from backend.core.errors import NotFound, Unprocessable
+from backend.core.errors import Forbidden, NotFound, Unprocessable
 from backend.core.security import Actor
 from backend.imports.repository import ImportRepository
 from backend.models import ImportFile, ImportRun, Role
 from importers.errors import ImportRejected
 from importers.filings import Issue
 from importers.limits import DEFAULT_LIMITS, Limits
+from vocabulary.imports import IMPORTS_BY_KIND, ImportKind, ImportSpec
+from vocabulary.states import roles_text
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,14 @@ class Upload:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sha256", hashlib.sha256(self.content).hexdigest())
+
+
+def may_import(actor: Actor, kind: ImportKind | str) -> ImportSpec:
+    """What ``kind`` imports, or 403 when the actor's role may not import it (its spec says who)."""
+    spec = IMPORTS_BY_KIND[ImportKind(kind)]
+    if actor.role not in spec.roles:
+        raise Forbidden(f"{spec.label}只能由{roles_text(spec.roles)}导入")
+    return spec
 
 
 class ImportRefused(Unprocessable):

@@ -71,7 +71,7 @@ def summary(run: ImportRun) -> str:
     counts = run.counts
     if run.status == "duplicate":
         return f"该文件与导入批次 #{run.duplicate_of_id} 已提交的文件完全相同，未做任何更改"
-    if run.kind != "filings":
+    if run.kind != ImportKind.filings:
         verb = "将写入" if run.status == "dry_run" else "已写入"
         written = f"{verb} {counts.get('records', 0)} 条记录"
     else:

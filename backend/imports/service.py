@@ -35,6 +35,7 @@ from backend.imports.runs import (
     Upload,
     audited,
     finish,
+    may_import,
     may_see,
     record_duplicate,
     sorted_issues,
@@ -48,6 +49,7 @@ from importers.filings import BureauRef, ImportResult, Issue, Reference, parse_f
 from importers.limits import DEFAULT_LIMITS, Limits
 from importers.template import blank_template
 from importers.uscc import accepted_status
+from vocabulary.imports import ImportKind
 
 FIRM_COLUMNS = ("id", "uscc", "uscc_status", "name", "bureau_code", "district_code", "functional_zone", "registered_on",
                 "revision_no", "created_at", "updated_at")  # fmt: skip
@@ -61,13 +63,12 @@ REVISION_COLUMNS = ("filing_id", "revision_no", *FIGURES, "source", "import_run_
 
 def target_bureau(actor: Actor, bureau: str | None) -> str:
     """The bureau a file is imported for: a bureau user's own; city and admin name one."""
+    may_import(actor, ImportKind.filings)
     if actor.role is Role.bureau:
         if bureau not in (None, actor.bureau_code):
             raise Forbidden("区科技局只能导入本审查单位的数据")
         assert actor.bureau_code is not None
         return actor.bureau_code
-    if actor.role not in (Role.city, Role.admin):
-        raise Forbidden("当前角色无权导入数据")
     if not bureau:
         raise Unprocessable("bureau", None, "请指定导入数据所属的审查单位")
     return bureau
@@ -77,7 +78,7 @@ async def import_workbook(
     session: AsyncSession,
     actor: Actor,
     *,
-    kind: str = "filings",
+    kind: ImportKind = ImportKind.filings,
     content: bytes,
     file_name: str,
     bureau: str | None = None,
@@ -93,7 +94,7 @@ async def import_workbook(
     ``on_stage`` hears each step as it starts (读取工作簿, 核对登记库, 写入) for progress displays.
     """
     request = Upload(content, file_name[:255], fiscal_year, sheet, source, limits)
-    if kind == "filings":
+    if ImportKind(kind) is ImportKind.filings:
         return await import_filings(session, actor, request, bureau=bureau, commit=commit, on_stage=on_stage)
     return await registers.import_register(session, actor, kind, request, commit=commit)
 
@@ -113,7 +114,7 @@ async def import_filings(
     if commit:
         await repo.serialize_commits()
     info, names, reference = await _reference(repo, code)
-    earlier = await repo.committed_with(upload.sha256, "filings")
+    earlier = await repo.committed_with(upload.sha256, ImportKind.filings)
     if earlier is not None:
         return await record_duplicate(session, actor, earlier, upload, code)
     on_stage("读取工作簿")
@@ -121,7 +122,7 @@ async def import_filings(
     on_stage("核对登记库")
     plan = await _plan(repo, result, info, names, lock=commit)
     run = ImportRun(
-        kind="filings", file_name=upload.file_name, file_kind=result.file_kind, file_size=len(upload.content),
+        kind=ImportKind.filings, file_name=upload.file_name, file_kind=result.file_kind, file_size=len(upload.content),
         sha256=upload.sha256, bureau_code=code, created_by_id=actor.user_id, actor_label=actor.label,
         source=upload.source, status="dry_run", fiscal_year=upload.fiscal_year, sheet=result.sheet,
         header_row=result.header_row, counts=plan.counts(result),
@@ -157,7 +158,7 @@ async def commit_run(
     assert run.id is not None
     upload = Upload(content, run.file_name, run.fiscal_year, run.sheet, run.source, limits)
     started = time.perf_counter()
-    if run.kind != "filings":
+    if run.kind != ImportKind.filings:
         return await registers.commit_register(session, actor, run, upload)
     assert run.bureau_code is not None
     target_bureau(actor, run.bureau_code)

@@ -1,5 +1,5 @@
-"""Scheduled exports into ``outbox/<bureau>/``: this year's 评价结果 and 拨付清单 (preview) nightly,
-and the daily 提醒 list. Each list is exported with that bureau's rights, in its own transaction;
+"""Scheduled exports into ``outbox/<bureau>/``: this year's lists whose spec says ``scheduled``
+(评价结果 and 拨付清单, a preview) nightly, and the daily 提醒 list. Each list is exported with that bureau's rights, in its own transaction;
 its file is renamed into place only after that transaction committed (and by the next run, when
 the process died in between)."""
 
@@ -15,15 +15,14 @@ from backend.core.db import transaction
 from backend.core.security import Actor
 from backend.jobs.runner import JobContext
 from backend.lists.files import Staged, export_to_file, finish_interrupted, stage
-from backend.lists.params import ListKind, ListParams
+from backend.lists.kinds_targets_reminders import REMINDER_SUBJECTS
+from backend.lists.params import ListParams
 from backend.reference import service as reference_service
+from vocabulary.lists import LISTS, LISTS_BY_KIND, ListKind, ListSpec
 
-SCHEDULED_KINDS = (ListKind.eligibility, ListKind.disbursement)
-REMINDER_SUBJECTS = {
-    "高企证书到期": "hte_expiring",
-    "年度数据填报": "annual_filing",
-    "科小年度登记": "tech_sme",
-}
+SCHEDULED = tuple(spec for spec in LISTS if spec.scheduled)
+REMINDERS = LISTS_BY_KIND[ListKind.reminders]
+SUBJECT_CODES = {word: code for code, word in REMINDER_SUBJECTS.items()}
 
 
 def ensure_outbox(root: Path, code: str) -> Path:
@@ -38,7 +37,7 @@ async def _bureau_codes(context: JobContext) -> list[str]:
 
 
 async def export_for_bureau(
-    context: JobContext, job: str, code: str, kind: ListKind, params: ListParams
+    context: JobContext, job: str, code: str, kind: ListSpec | str, params: ListParams
 ) -> tuple[int, list[str]]:
     """One list of one bureau into its outbox: (row count, snapshot keys)."""
     folder = await asyncio.to_thread(ensure_outbox, context.settings.outbox_dir, code)
@@ -67,9 +66,9 @@ async def scheduled_exports(context: JobContext) -> dict[str, Any]:
     year = _year(context)
     counts: dict[str, Any] = {"year": year, "bureaus": 0, "files": 0, "rows": 0}
     for code in await _bureau_codes(context):
-        for kind in SCHEDULED_KINDS:
+        for spec in SCHEDULED:
             rows, _keys = await export_for_bureau(
-                context, "scheduled_exports", code, kind, ListParams(year=year)
+                context, "scheduled_exports", code, spec, ListParams(year=year)
             )
             counts["files"] += 1
             counts["rows"] += rows
@@ -78,18 +77,14 @@ async def scheduled_exports(context: JobContext) -> dict[str, Any]:
 
 
 async def certificate_reminders(context: JobContext) -> dict[str, Any]:
-    counts: dict[str, Any] = {"bureaus": 0, "files": 0, "reminders": 0} | dict.fromkeys(
-        REMINDER_SUBJECTS.values(), 0
-    )
+    counts: dict[str, Any] = {"bureaus": 0, "files": 0, "reminders": 0} | dict.fromkeys(REMINDER_SUBJECTS, 0)
     for code in await _bureau_codes(context):
-        rows, keys = await export_for_bureau(
-            context, "certificate_reminders", code, ListKind.reminders, ListParams()
-        )
+        rows, keys = await export_for_bureau(context, "certificate_reminders", code, REMINDERS, ListParams())
         counts["bureaus"] += 1
         counts["files"] += 1
         counts["reminders"] += rows
         for key in keys:
-            subject = REMINDER_SUBJECTS.get(key.rsplit("/", 1)[-1])
+            subject = SUBJECT_CODES.get(key.rsplit("/", 1)[-1])
             if subject is not None:
                 counts[subject] += 1
     return counts

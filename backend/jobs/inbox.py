@@ -30,6 +30,7 @@ from backend.jobs.runner import JobContext
 from backend.models import ImportIssue
 from backend.reference import service as reference_service
 from importers.limits import Limits
+from vocabulary.imports import ImportKind
 
 logger = logging.getLogger(__name__)
 SETTLE_SECONDS = 10.0  # a file still being copied in is left for the next run
@@ -96,7 +97,8 @@ async def import_one(context: JobContext, code: str, path: Path) -> Filed:
     try:
         async with transaction(context.factory) as session:
             outcome = await import_service.import_workbook(
-                session, actor, content=content, file_name=path.name, bureau=code, commit=True, source="inbox",
+                session, actor, kind=ImportKind.filings, content=content, file_name=path.name, bureau=code,
+                commit=True, source="inbox",
                 limits=limits,
             )  # fmt: skip
             issues, marked = await _issues_and_marked(session, actor, outcome, limits)

@@ -18,15 +18,16 @@ from backend.core.pagination import Page, PageParams
 from backend.core.params import PageQuery, SizeQuery
 from backend.lists import service as export_service
 from backend.lists.download import export_response
-from backend.lists.params import DEFAULT_REMINDER_DAYS, ListKind, ListParams
+from backend.lists.params import DEFAULT_REMINDER_DAYS, ListParams
 from backend.lists.schemas import ExportRequest, ExportRunDetail, ExportRunRead
+from vocabulary.lists import FILTERS_BY_NAME, LISTS, Filter, ListKind, needing, titles
 
 
 class ListKindConvertor(Convertor[str]):
     """Only a list's name matches ``{kind}``, so /api/exports/1 is the GET of export 1's path
     (POST there is 405), and /api/exports/disbursement the POST of a list (GET there is 405)."""
 
-    regex = "|".join(re.escape(kind.value) for kind in ListKind)
+    regex = "|".join(re.escape(spec.code) for spec in LISTS)
 
     def convert(self, value: str) -> str:
         return value
@@ -36,6 +37,19 @@ class ListKindConvertor(Convertor[str]):
 
 
 register_url_convertor("list_kind", ListKindConvertor())
+
+
+def described(name: Filter) -> str:
+    """A filter's help as the API shows it: what it is, and which lists cannot do without it."""
+    spec = FILTERS_BY_NAME[name]
+    text = spec.help or spec.label
+    required = needing(name)
+    return f"{text}（{titles(required)}必填）" if required else text
+
+
+YEAR, DAYS = FILTERS_BY_NAME[Filter.year], FILTERS_BY_NAME[Filter.days]
+KINDS_TEXT = "、".join(f"{spec.code}（{spec.title}）" for spec in LISTS)
+FINAL_TEXT = "、".join(spec.title for spec in LISTS if spec.can_be_final)
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {media: {} for media in export_service.MEDIA_TYPES.values()},
@@ -48,20 +62,25 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def export_list(
     session: SessionDep,
     actor: ActorDep,
-    kind: Annotated[ListKind, Path(description="清单类型")],
+    kind: Annotated[ListKind, Path(description=f"清单：{KINDS_TEXT}")],
     year: Annotated[
-        int | None, Query(ge=1980, le=2100, description="年度（拨付清单、评价结果、目标进度必填）")
+        int | None, Query(ge=YEAR.minimum, le=YEAR.maximum, description=described(Filter.year))
     ] = None,
-    program: Annotated[str | None, Query(max_length=40, description="资助或评价项目代码")] = None,
-    bureau: Annotated[
-        str | None, Query(max_length=16, description="审查单位代码（区科技局用户为本单位）")
+    program: Annotated[str | None, Query(max_length=40, description=described(Filter.program))] = None,
+    bureau: Annotated[str | None, Query(max_length=16, description=described(Filter.bureau))] = None,
+    batch: Annotated[Id | None, Query(description=described(Filter.batch))] = None,
+    tier: Annotated[str | None, Query(max_length=20, description=described(Filter.tier))] = None,
+    days: Annotated[
+        int | None,
+        Query(
+            ge=DAYS.minimum,
+            le=DAYS.maximum,
+            description=f"{described(Filter.days)}（默认 {DEFAULT_REMINDER_DAYS}）",
+        ),
     ] = None,
-    batch: Annotated[Id | None, Query(description="入库批次编号（入库名单、公示名单必填）")] = None,
-    tier: Annotated[
-        str | None, Query(max_length=20, description="梯度：seedling、gazelle、leader_candidate、leader")
+    final: Annotated[
+        bool | None, Query(description=f"正式{FINAL_TEXT}：所列奖励转为“已列入拨付清单”")
     ] = None,
-    days: Annotated[int | None, Query(ge=1, le=3660, description="提醒清单：多少天内到期（默认 90）")] = None,
-    final: Annotated[bool | None, Query(description="正式拨付清单：所列奖励转为“已导出”")] = None,
     fmt: Annotated[Literal["xlsx", "csv"], Query(alias="format", description="文件格式")] = "xlsx",
     body: Annotated[
         ExportRequest | None, Body(description="也可在请求体中给出筛选条件（查询参数优先）")
@@ -86,7 +105,9 @@ def merged_params(query: dict[str, Any], body: ExportRequest | None) -> ListPara
 async def list_runs(
     session: SessionDep,
     actor: ActorDep,
-    kind: Annotated[str | None, Query(max_length=24, description="清单类型，如 disbursement")] = None,
+    kind: Annotated[
+        str | None, Query(max_length=24, description="导出记录的清单类型，如 disbursement、public_notice")
+    ] = None,
     page: PageQuery = 1,
     size: SizeQuery = 50,
 ) -> Page[ExportRunRead]:

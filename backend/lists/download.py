@@ -18,13 +18,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.core.downloads import attachment
 from backend.core.security import Actor
 from backend.lists import service as export_service
-from backend.lists.params import ListKind, ListParams
+from backend.lists.params import ListParams
+from vocabulary.lists import ListSpec
 
 
 async def export_response(
     session: AsyncSession,
     actor: Actor,
-    kind: ListKind | str,
+    kind: ListSpec | str,
     params: ListParams,
     fmt: str,
     *,

@@ -24,9 +24,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.security import Actor
 from backend.lists import service as export_service
-from backend.lists.params import ListKind, ListParams
+from backend.lists.params import ListParams
 from backend.models import ExportRun
 from exports.csv import manifest_json
+from vocabulary.lists import ListSpec
 
 SIDECAR_SUFFIX = ".manifest.json"
 STAGING_SUFFIX = ".part"
@@ -97,7 +98,7 @@ def _write_synced(path: Path, content: bytes) -> None:
 async def export_to_file(
     session: AsyncSession,
     actor: Actor,
-    kind: ListKind | str,
+    kind: ListSpec | str,
     params: ListParams,
     fmt: str,
     target: Path,

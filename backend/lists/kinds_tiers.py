@@ -13,47 +13,17 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.lists.built import BuiltList, numbered
 from backend.lists.errors import ExportNotFound
-from backend.lists.lists import BuiltList, no_column, numbered
+from backend.lists.explain import member_explainer
 from backend.lists.params import ListParams
 from backend.lists.repository import ExportRepository, Rows
-from backend.models import TIER_LABELS, TIER_STATE_LABELS, Tier, TierState
 from exports.changes import SnapshotRow
-from exports.columns import Column
+from vocabulary.ladder import TIER_LABELS
+from vocabulary.lists import FILTERS_BY_NAME, Filter
+from vocabulary.states import TIER_STATE_LABELS, TierState
 
-CERTIFICATION_COLUMNS = (
-    no_column(),
-    Column("admission_no", "入库登记编号", "text", width=22),
-    Column("uscc", "统一社会信用代码", "text", width=22),
-    Column("name", "企业名称", "text", width=36),
-    Column("tier_label", "梯度", "text", width=16),
-    Column("bureau_name", "审查单位", "text", width=16),
-    Column("district", "所在区", "text", width=10),
-    Column("valid_from", "公告日期", "date", width=12),
-)
-NOTICE_COLUMNS = (
-    no_column(),
-    Column("uscc", "统一社会信用代码", "text", width=22),
-    Column("name", "企业名称", "text", width=36),
-    Column("tier_label", "梯度", "text", width=16),
-    Column("bureau_name", "审查单位", "text", width=16),
-    Column("district", "所在区", "text", width=10),
-    Column("state", "当前状态", "text", width=14),
-)
-
-
-def tier_label(tier: str) -> str:
-    try:
-        return TIER_LABELS[Tier(tier)]
-    except ValueError:
-        return tier
-
-
-def state_label(state: str) -> str:
-    try:
-        return TIER_STATE_LABELS[TierState(state)]
-    except ValueError:
-        return state
+BATCH = FILTERS_BY_NAME[Filter.batch].label  # the manifest names the batch by its label, not its id
 
 
 def member_key(uscc: str, tier: str) -> str:
@@ -65,8 +35,8 @@ async def _batch(repo: ExportRepository, batch_id: int) -> tuple[str, str]:
     row = await repo.batch(batch_id)
     if row is None:
         raise ExportNotFound(f"批次 {batch_id} 不存在", batch=batch_id)
-    window = f"公示期：{row[5]} 至 {row[6]}" if row[5] and row[6] else ""
-    return str(row[3]), window
+    window = f"公示期：{row.notice_from} 至 {row.notice_to}" if row.notice_from and row.notice_to else ""
+    return str(row.label), window
 
 
 async def certification(session: AsyncSession, params: ListParams) -> BuiltList:
@@ -77,15 +47,13 @@ async def certification(session: AsyncSession, params: ListParams) -> BuiltList:
         batch_id=params.batch, states=(TierState.admitted.value,), noticed=False, tier=params.tier,
         bureau=params.bureau,
     )  # fmt: skip
-    which = tier_label(params.tier) if params.tier else "科技型企业"
+    which = TIER_LABELS.get(params.tier, params.tier) if params.tier else "科技型企业"
     return BuiltList(
         title=f"天津市{label}入库{which}名单",
-        columns=CERTIFICATION_COLUMNS,
         rows=numbered(_member_rows(rows)),
         snapshot=_member_snapshot(rows),
-        group_key="tier_label",
-        group_label="梯度",
-        filter_labels={"批次": label},
+        filter_labels={BATCH: label},
+        explain=member_explainer(params.batch),
     )
 
 
@@ -99,24 +67,25 @@ async def public_notice(session: AsyncSession, params: ListParams) -> BuiltList:
     )  # fmt: skip
     return BuiltList(
         title=f"天津市{label}拟入库科技型企业公示名单",
-        columns=NOTICE_COLUMNS,
         rows=numbered(_member_rows(rows)),
         snapshot=_member_snapshot(rows),
-        group_key="tier_label",
-        group_label="梯度",
         notes=tuple(n for n in (window, "名单含本批次进入公示的全部企业；“当前状态”为导出时的状态。") if n),
-        filter_labels={"批次": label},
+        filter_labels={BATCH: label},
+        explain=member_explainer(params.batch),
     )
 
 
 def _member_snapshot(rows: Rows) -> list[SnapshotRow]:
-    return [SnapshotRow(member_key(r[0], r[5]), f"{r[1]}（{tier_label(r[5])}）", None) for r in rows]
+    return [
+        SnapshotRow(member_key(r.uscc, r.tier), f"{r.name}（{TIER_LABELS.get(r.tier, r.tier)}）", None)
+        for r in rows
+    ]
 
 
 def _member_rows(rows: Rows) -> Iterator[dict[str, Any]]:
-    for uscc, name, _code, bureau_name, district, tier, state, admission_no, _year, valid_from in rows:
+    for r in rows:
         yield {
-            "admission_no": admission_no, "uscc": uscc, "name": name, "tier_label": tier_label(tier),
-            "bureau_name": bureau_name, "district": district, "valid_from": valid_from,
-            "state": state_label(state),
+            "admission_no": r.admission_no, "uscc": r.uscc, "name": r.name,
+            "tier_label": TIER_LABELS.get(r.tier, r.tier), "bureau_name": r.bureau_name, "district": r.district,
+            "valid_from": r.valid_from, "state": TIER_STATE_LABELS.get(r.state, r.state),
         }  # fmt: skip

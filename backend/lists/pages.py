@@ -20,15 +20,7 @@ from backend.core.params import PageQuery
 from backend.lists import service as export_service
 from backend.lists.download import export_response
 from backend.lists.errors import ExportForbidden
-from backend.lists.params import (
-    DEFAULT_REMINDER_DAYS,
-    FINANCE_KINDS,
-    KIND_TITLES,
-    RUN_KINDS,
-    ListKind,
-    ListParams,
-    parse_kind,
-)
+from backend.lists.params import DEFAULT_REMINDER_DAYS, ListParams, parse_kind
 from backend.lists.schemas import ExportRunDetail, ExportRunRead
 from backend.models import TIER_LABELS, Role
 from backend.reference import service as reference_service
@@ -38,28 +30,13 @@ from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import FormViewerDep, ViewerDep
 from exports.changes import CHANGE_NAMES
+from vocabulary.lists import FILTERS_BY_NAME, LIST_TITLES, Filter, ListSpec
 
 pages = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
-RUN_KIND_TITLES = {RUN_KINDS[kind]: KIND_TITLES[kind] for kind in ListKind}
-# The lists page, most asked for first; what each list is for, in one line.
-LIST_ORDER = (
-    ListKind.certification,
-    ListKind.public_notice,
-    ListKind.reminders,
-    ListKind.eligibility,
-    ListKind.targets,
-    ListKind.disbursement,
-)
-LIST_HINTS = {
-    ListKind.certification: "某一入库批次已入库的企业，可按梯度筛选。",
-    ListKind.public_notice: "某一入库批次进入公示的企业及其当前状态。",
-    ListKind.reminders: "高企证书即将到期、上年度数据未填报、科小未重新登记的企业。",
-    ListKind.eligibility: "全部企业在某年度各项认定的评价结果及未通过的条件。",
-    ListKind.targets: "各梯度培育目标与登记库实际值、完成率。",
-    ListKind.disbursement: "已批准的奖励（预览，不改变奖励状态）。",
-}
+# A list form's fields in this order (the bureau and the format come last, on every form).
+FORM_FIELDS = (Filter.batch, Filter.tier, Filter.year, Filter.program, Filter.days)
 
 
 # -- downloads -------------------------------------------------------------------------------
@@ -70,23 +47,30 @@ async def export_download(
     request: Request, kind: str, session: SessionDep, viewer: FormViewerDep
 ) -> Response:
     """A list form's submit: the file itself, exactly as the API sends it, recorded as an export."""
-    list_kind = parse_kind(kind)
+    spec = parse_kind(kind)
     form = await request.form()
     params, fmt = _list_params(form)
-    return await export_response(session, viewer.actor, list_kind, params, fmt, source="api")
+    return await export_response(session, viewer.actor, spec, params, fmt, source="api")
 
 
 def _list_params(form: FormData) -> tuple[ListParams, str]:
     params = ListParams(
-        year=_int(form, "year", "年度", 1980, 2100),
+        year=_number(form, Filter.year),
         program=_text(form, "program", 40),
         bureau=_text(form, "bureau", 16),
-        batch=_int(form, "batch", "批次", 1, 2**31 - 1),
+        batch=_number(form, Filter.batch),
         tier=_text(form, "tier", 20),
-        days=_int(form, "days", "提醒天数", 1, 3660) or DEFAULT_REMINDER_DAYS,
+        days=_number(form, Filter.days) or DEFAULT_REMINDER_DAYS,
         final=form.get("final") in ("1", "on", "true"),
     )
     return params, _text(form, "format", 8) or "xlsx"
+
+
+def _number(form: FormData, name: Filter) -> int | None:
+    spec = FILTERS_BY_NAME[name]
+    assert spec.minimum is not None
+    assert spec.maximum is not None
+    return _int(form, name.value, spec.label, spec.minimum, spec.maximum)
 
 
 def _text(form: FormData, name: str, limit: int) -> str | None:
@@ -124,13 +108,12 @@ async def export_history(
     runs, total = await export_service.list_runs(
         session, viewer.actor, kind=kind, offset=paging.offset, limit=paging.size
     )
-    kinds = FINANCE_KINDS if viewer.actor.role is Role.finance else tuple(ListKind)  # as list_runs allows
     context = {
         "runs": [ExportRunRead.of(r) for r in runs],
         "total": total,
         "kind": kind,
-        "kinds": [(RUN_KINDS[k], KIND_TITLES[k]) for k in kinds],
-        "kind_titles": RUN_KIND_TITLES,
+        "kinds": [(spec.run_kind, spec.title) for spec in export_service.visible_lists(viewer.actor)],
+        "kind_titles": LIST_TITLES,
         "pager": Pager.at("/exports", {"kind": kind}, page=page, total=total, size=PAGE_SIZE),
     }
     return render(request, "lists/history.html", context)
@@ -143,7 +126,7 @@ async def export_run_page(request: Request, run_id: Id, session: SessionDep, vie
     manifest = run.manifest
     context = {
         "run": run,
-        "kind_title": RUN_KIND_TITLES.get(run.kind, run.kind),
+        "kind_title": LIST_TITLES.get(run.kind, run.kind),
         "generated_at": _moment(manifest.get("generated_at")),
         "data_cutoff": _moment(manifest.get("data_cutoff")),
         "sums": manifest.get("sums") or run.totals.get("sums") or {},
@@ -181,24 +164,37 @@ def _moment(value: Any) -> datetime | None:
 async def lists_page(request: Request, session: SessionDep, viewer: ViewerDep) -> Response:
     """A small form per list the viewer may export; a bureau's lists are always its own bureau's."""
     actor = viewer.actor
-    allowed = set(export_service.exportable_kinds(actor))
+    allowed = export_service.exportable_kinds(actor)
     if not allowed:
         raise ExportForbidden("当前角色不能导出清单")
     own_bureau = None
     if actor.role is Role.bureau and actor.bureau_code is not None:
         own_bureau = await reference_service.require_bureau(session, actor.bureau_code)
     batches = await tier_service.list_batches(session, actor, None, PageParams(page=1, size=50))
-    registry = ruleset_service.registry()
     context = {
-        "kinds": [(kind, KIND_TITLES[kind], LIST_HINTS[kind]) for kind in LIST_ORDER if kind in allowed],
+        "lists": [_form(spec) for spec in allowed],
         "own_bureau": own_bureau,
         "bureaus": [] if own_bureau is not None else list(await reference_service.bureaus(session)),
         "batches": batches.items,
         "tiers": list(TIER_LABELS.items()),
-        "programs": [(p, ruleset_service.program_title(p)) for p in registry.programs()],
-        "award_programs": [(p, ruleset_service.program_title(p)) for p in registry.programs("award")],
         "year": clock.today().year,
         "default_days": DEFAULT_REMINDER_DAYS,
+        "bounds": {f.filter.value: (f.minimum, f.maximum) for f in FILTERS_BY_NAME.values()},
         "finance": actor.role is Role.finance,
     }
     return render(request, "lists/lists.html", context)
+
+
+def _form(spec: ListSpec) -> dict[str, Any]:
+    """One list's form: its fields as its spec reads them, named as the list names them."""
+    registry = ruleset_service.registry()
+    kind = spec.programs.value if spec.programs is not None else None
+    return {
+        "code": spec.code,
+        "title": spec.title,
+        "hint": spec.hint,
+        "fields": [(name.value, spec.filter_label(name)) for name in FORM_FIELDS if name in spec.accepts],
+        "needs_batch": Filter.batch in spec.needs,
+        "programs": [(p, ruleset_service.program_title(p)) for p in registry.programs(kind)],
+        "bureau_label": spec.filter_label(Filter.bureau),
+    }

@@ -1,45 +1,39 @@
 """What a list export asks for (kind and filters), who may ask, and the canonical scope key.
 
-The scope key names "the same list" across exports: the previous export of the same kind and
-scope key is what a new export is diffed against. It never contains the format or ``final``.
+Every rule here reads the list's spec (``vocabulary.lists``): which filters it needs and reads,
+who may export it and who may make it final. The scope key names "the same list" across
+exports: the previous export of the same kind and scope key is what a new export is diffed
+against. It never contains the format or ``final``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import StrEnum
+from typing import Any
 
 from backend.core.security import Actor
 from backend.lists.errors import ExportForbidden, ExportInvalid
-from backend.models import Role
+from vocabulary.lists import (
+    DEFAULT_REMINDER_DAYS,
+    FILTERS_BY_NAME,
+    LISTS,
+    LISTS_BY_KIND,
+    Filter,
+    ListKind,
+    ListSpec,
+    lists_for,
+    titles,
+)
+from vocabulary.states import ROLE_LABELS, Role, roles_text
 
+__all__ = ["DEFAULT_REMINDER_DAYS", "FORMATS", "ListParams", "parse_kind", "scoped", "spec_of", "validate"]
 
-class ListKind(StrEnum):
-    certification = "certification"  # 入库名单
-    public_notice = "public-notice"  # 公示名单
-    disbursement = "disbursement"  # 拨付清单
-    eligibility = "eligibility"  # 评价结果
-    targets = "targets"  # 区县目标进度
-    reminders = "reminders"  # 到期与年报提醒
-
-
-KIND_TITLES = {
-    ListKind.certification: "入库名单",
-    ListKind.public_notice: "公示名单",
-    ListKind.disbursement: "拨付清单",
-    ListKind.eligibility: "评价结果",
-    ListKind.targets: "区县目标进度",
-    ListKind.reminders: "到期与年报提醒",
-}
-# export_run.kind (max 24 chars, snake case as the model documents)
-RUN_KINDS = {kind: kind.value.replace("-", "_") for kind in ListKind}
 FORMATS = ("xlsx", "csv")
-DEFAULT_REMINDER_DAYS = 90
 
 
 @dataclass(frozen=True)
 class ListParams:
-    """Filters of one list; which ones a kind needs is checked by ``validate``."""
+    """Filters of one list; which ones a kind needs and reads is its spec's."""
 
     year: int | None = None
     program: str | None = None
@@ -49,61 +43,70 @@ class ListParams:
     days: int = DEFAULT_REMINDER_DAYS
     final: bool = False
 
-    def filters(self, kind: ListKind) -> dict[str, str]:
+    def value(self, name: Filter) -> int | str | None:
+        found: int | str | None = getattr(self, name.value)
+        return found
+
+    def filters(self, spec: ListSpec) -> dict[str, str]:
         """The filters that define the list, as text, in a fixed order (scope key and manifest)."""
-        values: dict[str, object | None] = {
-            "year": self.year,
-            "program": self.program,
-            "bureau": self.bureau,
-            "batch": self.batch,
-            "tier": self.tier,
-            "days": self.days if kind is ListKind.reminders else None,
-        }
-        return {key: str(value) for key, value in values.items() if value is not None}
+        values = {name: self.value(name) for name in Filter if name in spec.accepts}
+        return {name.value: str(value) for name, value in values.items() if value is not None}
 
-    def scope_key(self, kind: ListKind) -> str:
-        parts = [f"{key}={value}" for key, value in self.filters(kind).items()]
-        return ";".join([RUN_KINDS[kind], *parts])[:200]
+    def scope_key(self, spec: ListSpec) -> str:
+        parts = [f"{key}={value}" for key, value in self.filters(spec).items()]
+        return ";".join([spec.run_kind, *parts])[:200]
 
-
-NEEDS_YEAR = (ListKind.disbursement, ListKind.eligibility, ListKind.targets)
-NEEDS_BATCH = (ListKind.certification, ListKind.public_notice)
-# Finance works from award lists only; firms' filings and evaluations are not theirs to see.
-FINANCE_KINDS = (ListKind.disbursement,)
+    def accepted(self, spec: ListSpec) -> ListParams:
+        """Only the filters ``spec`` reads: another one given changes neither the list nor its scope."""
+        ignored: dict[str, Any] = {name.value: None for name in Filter if name not in spec.accepts}
+        ignored.pop(
+            Filter.days.value, None
+        )  # never None: a list that does not read it leaves it out of its key
+        return replace(self, **ignored)
 
 
-def parse_kind(value: str) -> ListKind:
+def parse_kind(value: str) -> ListSpec:
     try:
-        return ListKind(value)
+        return LISTS_BY_KIND[ListKind(value)]
     except ValueError:
-        choices = "、".join(k.value for k in ListKind)
+        choices = "、".join(spec.code for spec in LISTS)
         raise ExportInvalid("kind", value, f"没有“{value}”这种清单：可选 {choices}") from None
 
 
-def validate(kind: ListKind, params: ListParams) -> None:
-    if kind in NEEDS_YEAR and params.year is None:
-        raise ExportInvalid("year", None, f"导出{KIND_TITLES[kind]}须指定年度")
-    if kind in NEEDS_BATCH and params.batch is None:
-        raise ExportInvalid("batch", None, f"导出{KIND_TITLES[kind]}须指定批次")
-    if params.final and kind is not ListKind.disbursement:
-        raise ExportInvalid("final", True, "只有拨付清单可以导出正式版（final）")
-    if not 1 <= params.days <= 3660:
-        raise ExportInvalid("days", params.days, "提醒天数应在 1 到 3660 之间")
+def spec_of(kind: ListSpec | str) -> ListSpec:
+    """A list's spec, from itself or its code (a ``ListKind`` is its code)."""
+    return kind if isinstance(kind, ListSpec) else parse_kind(kind)
 
 
-def scoped(actor: Actor, kind: ListKind, params: ListParams) -> ListParams:
+def validate(spec: ListSpec, params: ListParams) -> ListParams:
+    """``params`` narrowed to what ``spec`` reads, or the first thing wrong with them (422)."""
+    for name in Filter:
+        if name in spec.needs and params.value(name) is None:
+            raise ExportInvalid(name.value, None, f"导出{spec.title}须指定{spec.filter_label(name)}")
+    if params.final and not spec.can_be_final:
+        finals = titles(tuple(s for s in LISTS if s.can_be_final))
+        raise ExportInvalid("final", True, f"只有{finals}可以导出正式版（final）")
+    days = FILTERS_BY_NAME[Filter.days]
+    assert days.minimum is not None
+    assert days.maximum is not None
+    if Filter.days in spec.accepts and not days.minimum <= params.days <= days.maximum:
+        raise ExportInvalid("days", params.days, f"{days.label}应在 {days.minimum} 到 {days.maximum} 之间")
+    return params.accepted(spec)
+
+
+def scoped(actor: Actor, spec: ListSpec, params: ListParams) -> ListParams:
     """The params this actor may export: a bureau's forced to its own bureau; others refused."""
-    validate(kind, params)
-    if actor.role is Role.enterprise:
-        raise ExportForbidden("企业用户不能导出清单")
-    if actor.role is Role.finance and kind not in FINANCE_KINDS:
-        raise ExportForbidden(f"财务人员只能导出拨付清单，不能导出{KIND_TITLES[kind]}")
-    if actor.role is Role.bureau:
-        if params.bureau not in (None, actor.bureau_code):
-            raise ExportForbidden("区科技局只能导出本审查单位的清单")
-        if params.final:
-            raise ExportForbidden("正式拨付清单由财务或市科技局导出")
+    params = validate(spec, params)
+    role = actor.role
+    if role not in spec.roles:
+        allowed = lists_for(role)
+        if not allowed:
+            raise ExportForbidden(f"{ROLE_LABELS[role]}用户不能导出清单")
+        raise ExportForbidden(f"{ROLE_LABELS[role]}用户只能导出{titles(allowed)}，不能导出{spec.title}")
+    if role is Role.bureau and params.bureau not in (None, actor.bureau_code):
+        raise ExportForbidden("区科技局只能导出本审查单位的清单")
+    if params.final and role not in spec.final_roles:
+        raise ExportForbidden(f"正式{spec.title}只能由{roles_text(spec.final_roles)}导出")
+    if role is Role.bureau:
         return replace(params, bureau=actor.bureau_code)
-    if params.final and actor.role not in (Role.finance, Role.city, Role.admin):
-        raise ExportForbidden("当前角色不能导出正式拨付清单")
     return params

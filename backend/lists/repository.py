@@ -1,4 +1,4 @@
-"""SQL behind the lists: plain tuples in a fixed order (never ORM objects), and export_run rows.
+"""SQL behind the lists: plain records read by column name (never ORM objects), and export_run rows.
 
 Each list query orders by a unique key so the same data always gives the same rows in the same
 order. Optional filters are added as clauses, never as ``:x IS NULL`` tricks.
@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.core.driver import driver_connection
 from backend.models import ExportRun
 
-Rows = Sequence[Any]  # sqlalchemy Row tuples or asyncpg Records (plain values, never ORM objects)
+Rows = Sequence[Any]  # sqlalchemy Rows or asyncpg Records, read by column name (never ORM objects)
 AWARD_FACTS = "a.id, f.uscc, f.name, a.program, a.year, a.amount_yuan, rv.version, a.corrects_id, a.reason"
 
 
@@ -76,8 +76,8 @@ class ExportRepository:
 
     async def award_facts(self, listed: AwardFilter) -> RecordCursor:
         """What the snapshot, the manifest and the final marking need, per listed award (the
-        first nine columns of ``award_lines``) through a server-side cursor: id, uscc, firm name,
-        program, year, amount, rule version, corrects_id, reason — by bureau, program, uscc."""
+        first nine columns of ``award_lines``) through a server-side cursor: id, uscc, name (the
+        firm's), program, year, amount_yuan, version, corrects_id, reason — by bureau, program, uscc."""
         sql, args = listed.sql(AWARD_FACTS)
         db = await self._driver()
         cursor: RecordCursor = await db.cursor(sql, *args)
@@ -85,8 +85,10 @@ class ExportRepository:
 
     async def award_lines(self, listed: AwardFilter) -> RecordCursor:
         """The same awards in the same order through a server-side cursor, for the file: the nine
-        ``award_facts`` columns, then bureau name and provisional. Read it before the transaction ends."""
-        sql, args = listed.sql(f"{AWARD_FACTS}, b.name, COALESCE(e.provisional, FALSE)")
+        ``award_facts`` columns, then bureau_name and provisional. Read it before the transaction ends."""
+        sql, args = listed.sql(
+            f"{AWARD_FACTS}, b.name AS bureau_name, COALESCE(e.provisional, FALSE) AS provisional"
+        )
         db = await self._driver()
         cursor: RecordCursor = await db.cursor(sql, *args)
         return cursor
@@ -97,7 +99,7 @@ class ExportRepository:
 
     async def award_history(self, keys: Sequence[tuple[str, str, int]]) -> Rows:
         """For (uscc, program, year) keys: every award, newest first, with its latest event's reason.
-        uscc, program, year, id, state, amount, reason, corrects_id, export_run_id, event reason."""
+        uscc, program, year, id, state, amount_yuan, reason, corrects_id, export_run_id, event_reason."""
         if not keys:
             return []
         sql = """
@@ -105,7 +107,7 @@ class ExportRepository:
                    a.export_run_id,
                    (SELECT ev.reason FROM award_event ev
                      WHERE ev.award_id = a.id AND ev.to_state = a.state
-                     ORDER BY ev.at DESC, ev.id DESC LIMIT 1)
+                     ORDER BY ev.at DESC, ev.id DESC LIMIT 1) AS event_reason
               FROM award a
               JOIN firm f ON f.id = a.firm_id
               JOIN unnest(CAST(:usccs AS text[]), CAST(:programs AS text[]), CAST(:years AS int[]))
@@ -122,8 +124,8 @@ class ExportRepository:
     # -- 评价结果 -----------------------------------------------------------------------------
 
     async def evaluations(self, *, year: int, program: str | None, bureau: str | None) -> Rows:
-        """uscc, firm name, bureau code, bureau name, program, outcome, criteria, version, hash,
-        amount, provisional — latest decision per firm and program, by bureau, program, uscc."""
+        """uscc, name (the firm's), bureau_code, bureau_name, program, outcome, criteria, version,
+        ruleset_hash, amount_yuan, provisional — latest decision per firm and program, by bureau, program, uscc."""
         clauses = ["l.year = :year"]
         params: dict[str, Any] = {"year": year}
         if program is not None:
@@ -133,7 +135,7 @@ class ExportRepository:
             clauses.append("f.bureau_code = :bureau")
             params["bureau"] = bureau
         sql = f"""
-            SELECT f.uscc, f.name, f.bureau_code, b.name, e.program, e.outcome, e.criteria, e.version,
+            SELECT f.uscc, f.name, f.bureau_code, b.name AS bureau_name, e.program, e.outcome, e.criteria, e.version,
                    e.ruleset_hash, e.amount_yuan, e.provisional
               FROM evaluation_latest l
               JOIN evaluation e ON e.id = l.evaluation_id
@@ -157,7 +159,7 @@ class ExportRepository:
     async def batch_members(
         self, *, batch_id: int, states: Sequence[str], noticed: bool, tier: str | None, bureau: str | None
     ) -> Rows:
-        """uscc, name, bureau code, bureau name, district, tier, state, admission_no, year, valid_from.
+        """uscc, name, bureau_code, bureau_name, district, tier, state, admission_no, year, valid_from.
 
         ``noticed`` also takes members that went through 公示 in this batch, whatever their state now."""
         member = "ts.state = ANY(:states)"
@@ -175,7 +177,7 @@ class ExportRepository:
             clauses.append("f.bureau_code = :bureau")
             params["bureau"] = bureau
         sql = f"""
-            SELECT f.uscc, f.name, f.bureau_code, b.name, d.name, ts.tier, ts.state, ts.admission_no,
+            SELECT f.uscc, f.name, f.bureau_code, b.name AS bureau_name, d.name AS district, ts.tier, ts.state, ts.admission_no,
                    ts.year, ts.valid_from
               FROM tier_status ts
               JOIN firm f ON f.id = ts.firm_id
@@ -187,13 +189,13 @@ class ExportRepository:
         return await self._all(sql, params)
 
     async def tier_states(self, batch_id: int, usccs: Sequence[str]) -> Rows:
-        """uscc, tier, state, latest transition reason — for explaining a list's changes."""
+        """uscc, tier, state, reason (the latest transition's) — for explaining a list's changes."""
         if not usccs:
             return []
         sql = """
             SELECT f.uscc, ts.tier, ts.state,
                    (SELECT tt.reason FROM tier_transition tt WHERE tt.tier_status_id = ts.id
-                     ORDER BY tt.at DESC, tt.id DESC LIMIT 1)
+                     ORDER BY tt.at DESC, tt.id DESC LIMIT 1) AS reason
               FROM tier_status ts JOIN firm f ON f.id = ts.firm_id
              WHERE ts.batch_id = :batch AND f.uscc = ANY(:usccs)"""
         return await self._all(sql, {"batch": batch_id, "usccs": list(usccs)})
@@ -201,14 +203,14 @@ class ExportRepository:
     # -- 区县目标进度 ---------------------------------------------------------------------------
 
     async def targets(self, *, year: int, bureau: str | None) -> Rows:
-        """bureau code, bureau name, metric, kind, unit, target, responsible — by bureau, metric."""
+        """bureau_code, bureau_name, metric, kind, unit, target, responsible — by bureau, metric."""
         clauses = ["t.year = :year"]
         params: dict[str, Any] = {"year": year}
         if bureau is not None:
             clauses.append("t.bureau_code = :bureau")
             params["bureau"] = bureau
         sql = f"""
-            SELECT t.bureau_code, b.name, t.metric, t.kind, t.unit, t.target, t.responsible
+            SELECT t.bureau_code, b.name AS bureau_name, t.metric, t.kind, t.unit, t.target, t.responsible
               FROM district_target t JOIN bureau b ON b.code = t.bureau_code
              WHERE {_where(clauses)}
              ORDER BY t.bureau_code, t.metric"""
@@ -217,7 +219,7 @@ class ExportRepository:
     # -- 提醒 -------------------------------------------------------------------------------
 
     async def expiring_certificates(self, *, kind: str, start: date, end: date, bureau: str | None) -> Rows:
-        """uscc, name, bureau code, bureau name, number, expires_on — not already renewed."""
+        """uscc, name, bureau_code, bureau_name, number, issued_on, expires_on — not already renewed."""
         clauses = [
             "c.kind = :kind", "c.status = 'active'", "c.expires_on BETWEEN :start AND :end",
             "NOT EXISTS (SELECT 1 FROM certificate n WHERE n.firm_id = c.firm_id AND n.kind = c.kind"
@@ -240,7 +242,7 @@ class ExportRepository:
             clauses.append("f.bureau_code = :bureau")
             params["bureau"] = bureau
         sql = f"""
-            SELECT f.uscc, f.name, f.bureau_code, b.name, c.number, c.issued_on, c.expires_on
+            SELECT f.uscc, f.name, f.bureau_code, b.name AS bureau_name, c.number, c.issued_on, c.expires_on
               FROM certificate c
               JOIN firm f ON f.id = c.firm_id
               JOIN bureau b ON b.code = f.bureau_code
@@ -249,7 +251,7 @@ class ExportRepository:
         return await self._all(sql, params)
 
     async def missing_annual_filings(self, *, fiscal_year: int, bureau: str | None) -> Rows:
-        """uscc, name, bureau code, bureau name, tiers (text[]): admitted firms with no filing for the year."""
+        """uscc, name, bureau_code, bureau_name, tiers (text[]): admitted firms with no filing for the year."""
         clauses = [
             "ts.state = 'admitted'",
             "NOT EXISTS (SELECT 1 FROM filing fi WHERE fi.firm_id = f.id AND fi.fiscal_year = :fy)",
@@ -259,7 +261,8 @@ class ExportRepository:
             clauses.append("f.bureau_code = :bureau")
             params["bureau"] = bureau
         sql = f"""
-            SELECT f.uscc, f.name, f.bureau_code, b.name, array_agg(DISTINCT ts.tier ORDER BY ts.tier)
+            SELECT f.uscc, f.name, f.bureau_code, b.name AS bureau_name,
+                   array_agg(DISTINCT ts.tier ORDER BY ts.tier) AS tiers
               FROM tier_status ts
               JOIN firm f ON f.id = ts.firm_id
               JOIN bureau b ON b.code = f.bureau_code
@@ -309,13 +312,13 @@ class ExportRepository:
         return await self.session.get(ExportRun, run_id)
 
     async def runs(
-        self, *, kind: str | None, scope_prefix: str | None, offset: int, limit: int
+        self, *, kinds: Sequence[str] | None, scope_prefix: str | None, offset: int, limit: int
     ) -> tuple[Sequence[ExportRun], int]:
         statement = select(ExportRun).order_by(col(ExportRun.created_at).desc(), col(ExportRun.id).desc())
         counting = select(func.count()).select_from(ExportRun)
-        if kind is not None:
-            statement = statement.where(ExportRun.kind == kind)
-            counting = counting.where(ExportRun.kind == kind)
+        if kinds is not None:
+            statement = statement.where(col(ExportRun.kind).in_(kinds))
+            counting = counting.where(col(ExportRun.kind).in_(kinds))
         if scope_prefix is not None:  # a bureau's runs: its scope keys name it
             pattern = f"%;bureau={scope_prefix};%"
             statement = statement.where(col(ExportRun.scope_key).concat(";").like(pattern))

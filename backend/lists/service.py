@@ -23,6 +23,8 @@ from backend.audit import service as audit
 from backend.awards import service as award_service
 from backend.core import clock
 from backend.core.security import Actor
+from backend.lists.builders import build_list
+from backend.lists.built import Streamed
 from backend.lists.errors import (
     ExportFailed,
     ExportForbidden,
@@ -32,11 +34,10 @@ from backend.lists.errors import (
 )
 from backend.lists.explain import explained
 from backend.lists.kinds_money import LISTED_AWARD_STATES
-from backend.lists.lists import BuiltList, Streamed, build_list
-from backend.lists.params import FORMATS, RUN_KINDS, ListKind, ListParams, scoped
+from backend.lists.params import FORMATS, ListParams, scoped, spec_of
 from backend.lists.repository import AwardFilter, ExportRepository
 from backend.lists.stream import Pull, checked
-from backend.models import ExportRun, Role
+from backend.models import ExportRun
 from backend.reference import service as reference_service
 from backend.rulesets.service import program_title
 from exports.changes import Diff, SnapshotRow, diff_rows
@@ -46,6 +47,9 @@ from exports.document import ListDocument
 from exports.errors import ExportError
 from exports.manifest import Manifest, ManifestInfo
 from exports.xlsx import write_xlsx
+from vocabulary.ladder import TIER_LABELS
+from vocabulary.lists import LISTS, Filter, ListSpec, lists_for, titles
+from vocabulary.states import ROLE_LABELS, Role
 
 CHUNK = 1024 * 1024
 DIFF_ENTRIES_KEPT = 5_000  # per export_run row; the counts are always exact
@@ -66,7 +70,7 @@ class Exported:
 async def export_list(
     session: AsyncSession,
     actor: Actor,
-    kind: ListKind | str,
+    kind: ListSpec | str,
     params: ListParams,
     fmt: str,
     out: BinaryIO,
@@ -80,24 +84,24 @@ async def export_list(
 async def export(
     session: AsyncSession,
     actor: Actor,
-    kind: ListKind | str,
+    kind: ListSpec | str,
     params: ListParams,
     fmt: str,
     out: BinaryIO,
     *,
     source: str = "api",
 ) -> Exported:
-    kind = ListKind(kind)
+    spec = spec_of(kind)
     if fmt not in FORMATS:
         raise ExportInvalid("format", fmt, "导出格式应为 xlsx 或 csv")
-    params = scoped(actor, kind, params)
-    filters = await _filter_labels(session, kind, params)
+    params = scoped(actor, spec, params)
+    filters = await _filter_labels(session, spec, params)
     repo = ExportRepository(session)
-    run_kind, scope_key = RUN_KINDS[kind], params.scope_key(kind)
+    run_kind, scope_key = spec.run_kind, params.scope_key(spec)
     await repo.lock_scope(run_kind, scope_key)
-    built = await build_list(session, kind, params)
+    built = await build_list(session, spec, params)
     previous = await repo.latest_run(run_kind, scope_key)
-    diff = await explained(session, kind, params, _diff(previous, built.snapshot), built.corrections)
+    diff = await explained(session, spec, built, _diff(previous, built.snapshot))
     now = clock.utc_now()
     info = ManifestInfo(
         kind=run_kind, title=built.title, generated_by=actor.label, generated_at=now, data_cutoff=now,
@@ -107,10 +111,8 @@ async def export(
     groups: dict[str, dict[str, int]] = {}
 
     def document(rows: Iterable[Mapping[str, Any]]) -> ListDocument:
-        tallied = _tallied(built, rows, groups)
-        return ListDocument(
-            info, built.columns, tallied, built.group_key, built.group_label, diff, built.notes
-        )
+        tallied = _tallied(spec, rows, groups)
+        return ListDocument(info, spec.columns, tallied, spec.group, spec.group_label, diff, built.notes)
 
     if built.stream is None:
         manifest, file_sha256 = await asyncio.to_thread(_write, document(built.rows), fmt, out)
@@ -149,7 +151,7 @@ async def run_with_file(session: AsyncSession, file_sha256: str) -> ExportRun | 
 async def final_list_again(
     session: AsyncSession,
     actor: Actor,
-    kind: ListKind | str,
+    kind: ListSpec | str,
     params: ListParams,
     earlier: ExportRun,
     *,
@@ -158,12 +160,12 @@ async def final_list_again(
     """A final 拨付清单 is asked for where the file of the final list ``earlier`` is. A final list is
     never written over another: the same list with nothing approved left to list is the job already
     done (a re-run after a crash); anything else is refused (409), the file left as it is."""
-    kind = ListKind(kind)
-    params = scoped(actor, kind, params)  # only a 拨付清单 may be final
+    spec = spec_of(kind)
+    params = scoped(actor, spec, params)  # only a 拨付清单 may be final
     assert params.year is not None
     listed = AwardFilter(params.year, params.program, params.bureau, LISTED_AWARD_STATES)
     waiting = await ExportRepository(session).count_awards(listed)
-    if earlier.scope_key == params.scope_key(kind) and waiting == 0:
+    if earlier.scope_key == params.scope_key(spec) and waiting == 0:
         return AlreadyFinal(earlier, finished)
     raise FinalListExists(
         f"输出文件已是正式拨付清单 #{earlier.id}（{earlier.row_count} 行），正式清单不会被覆盖："
@@ -191,13 +193,13 @@ def _diff(previous: ExportRun | None, current: Sequence[SnapshotRow]) -> Diff:
 
 
 def _tallied(
-    built: BuiltList, rows: Iterable[Mapping[str, Any]], groups: dict[str, dict[str, int]]
+    spec: ListSpec, rows: Iterable[Mapping[str, Any]], groups: dict[str, dict[str, int]]
 ) -> Iterator[Mapping[str, Any]]:
     """The rows, adding each group's amounts into ``groups`` as they pass (the file's 小计)."""
-    keys = amount_keys(built.columns)
+    keys = amount_keys(spec.columns)
     for row in rows:
-        if built.group_key is not None and keys:
-            sums = groups.setdefault(str(row.get(built.group_key)), dict.fromkeys(keys, 0))
+        if spec.group is not None and keys:
+            sums = groups.setdefault(str(row.get(spec.group)), dict.fromkeys(keys, 0))
             for key in keys:
                 sums[key] += int(row.get(key) or 0)
         yield row
@@ -240,23 +242,22 @@ def file_name(title: str, params: ListParams, fmt: str, at: Any) -> str:
     return _UNSAFE.sub("_", "-".join(p for p in parts if p))[:240] + f".{fmt}"
 
 
-async def _filter_labels(session: AsyncSession, kind: ListKind, params: ListParams) -> dict[str, str]:
-    """The filters in Chinese for the manifest; an unknown bureau is refused here (422)."""
+async def _filter_labels(session: AsyncSession, spec: ListSpec, params: ListParams) -> dict[str, str]:
+    """The filters the list reads, in Chinese, for the manifest; an unknown bureau is refused here (422)."""
     labels: dict[str, str] = {}
-    if params.year is not None:
-        labels["年度"] = str(params.year)
-    if params.program is not None:
-        labels["资助项目"] = f"{program_title(params.program)}（{params.program}）"
-    if params.bureau is not None:
-        bureau = await reference_service.require_bureau(session, params.bureau, field="bureau")
-        labels["审查单位"] = bureau.name
-    if params.batch is not None:
-        labels["批次"] = str(params.batch)
-    if params.tier is not None:
-        labels["梯度"] = params.tier
-    if kind is ListKind.reminders:
-        labels["提醒天数"] = str(params.days)
+    for name, text in params.filters(spec).items():
+        labels[spec.filter_label(Filter(name))] = await _filter_text(session, Filter(name), text)
     return labels
+
+
+async def _filter_text(session: AsyncSession, name: Filter, value: str) -> str:
+    if name is Filter.program:
+        return f"{program_title(value)}（{value}）"
+    if name is Filter.bureau:
+        return (await reference_service.require_bureau(session, value, field="bureau")).name
+    if name is Filter.tier:
+        return TIER_LABELS.get(value, value)
+    return value
 
 
 def _audited(run: ExportRun) -> dict[str, Any]:
@@ -267,27 +268,26 @@ def _audited(run: ExportRun) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def exportable_kinds(actor: Actor) -> list[ListKind]:
-    """The list kinds ``actor`` may export (each within its own scope), by the rules of ``scoped``."""
-    allowed = []
-    for kind in ListKind:
-        try:
-            scoped(actor, kind, ListParams(year=clock.today().year, batch=1))
-        except ExportForbidden:
-            continue
-        allowed.append(kind)
-    return allowed
+def exportable_kinds(actor: Actor) -> tuple[ListSpec, ...]:
+    """The lists ``actor`` may export (each within its own scope), in page order."""
+    return lists_for(actor.role)
 
 
 # -- history ---------------------------------------------------------------------------------
 
 
-def _visible_kinds(actor: Actor) -> Iterable[str] | None:
-    if actor.role is Role.enterprise:
-        raise ExportForbidden("企业用户不能查看导出记录")
-    if actor.role is Role.finance:
-        return [RUN_KINDS[ListKind.disbursement]]
-    return None
+def visible_lists(actor: Actor) -> tuple[ListSpec, ...]:
+    """The lists whose exports ``actor`` may look back on: those it may export."""
+    allowed = lists_for(actor.role)
+    if not allowed:
+        raise ExportForbidden(f"{ROLE_LABELS[actor.role]}用户不能查看导出记录")
+    return allowed
+
+
+def _visible_kinds(actor: Actor) -> list[str] | None:
+    """The run kinds ``actor`` may see, or None for every one."""
+    allowed = visible_lists(actor)
+    return None if len(allowed) == len(LISTS) else [spec.run_kind for spec in allowed]
 
 
 def _may_see(actor: Actor, run: ExportRun) -> bool:
@@ -304,12 +304,13 @@ async def list_runs(
 ) -> tuple[Sequence[ExportRun], int]:
     """Exports newest first: a bureau sees its own lists, finance 拨付清单, city and admin all."""
     kinds = _visible_kinds(actor)
-    if kinds is not None:
-        if kind is not None and kind not in kinds:
-            raise ExportForbidden("财务人员只能查看拨付清单的导出记录")
-        kind = next(iter(kinds))
+    if kind is not None:
+        if kinds is not None and kind not in kinds:
+            titled = titles(visible_lists(actor))
+            raise ExportForbidden(f"{ROLE_LABELS[actor.role]}用户只能查看{titled}的导出记录")
+        kinds = [kind]
     bureau = actor.bureau_code if actor.role is Role.bureau else None
-    return await ExportRepository(session).runs(kind=kind, scope_prefix=bureau, offset=offset, limit=limit)
+    return await ExportRepository(session).runs(kinds=kinds, scope_prefix=bureau, offset=offset, limit=limit)
 
 
 async def get_run(session: AsyncSession, actor: Actor, run_id: int) -> ExportRun:

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from backend.lists.built import Record, Streamed
 from backend.lists.errors import ExportDataChanged, ExportFailed
-from backend.lists.lists import Record, Streamed
 from backend.lists.repository import RecordCursor
 
 BATCH = 2_000

@@ -19,9 +19,7 @@ class ExportRun(SQLModel, table=True):
     __table_args__ = (Index("ix_export_run_kind_scope", "kind", "scope_key", "created_at"),)
 
     id: int | None = bigint_pk()
-    kind: str = Field(
-        max_length=24
-    )  # certification | public_notice | disbursement | eligibility | targets | reminders
+    kind: str = Field(max_length=24)  # a list's run kind (vocabulary.lists: ListSpec.run_kind)
     scope_key: str = Field(
         max_length=200
     )  # kind-specific filters, canonical: what "previous of its kind" means

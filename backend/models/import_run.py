@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field
+from vocabulary.imports import ImportKind
 
 
 class ImportRun(SQLModel, table=True):
@@ -18,7 +19,7 @@ class ImportRun(SQLModel, table=True):
     __table_args__ = (Index("ix_import_run_sha_kind", "sha256", "kind", "status"),)
 
     id: int | None = bigint_pk()
-    kind: str = Field(default="filings", max_length=16)  # filings | registration | ip
+    kind: str = Field(default=ImportKind.filings, max_length=16)  # an ImportKind
     file_name: str = Field(max_length=255)
     file_kind: str | None = Field(default=None, max_length=8)  # xlsx | xls | ods | csv …
     file_size: int = 0

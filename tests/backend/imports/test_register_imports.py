@@ -85,7 +85,7 @@ async def test_bureaus_do_not_import_the_city_registers(
     bureau = await make_user(session, Role.bureau, bureau_code="jinghai")
     response = await upload(client, bureau, wb.messy_registration_xlsx(), "registration")
     assert response.status_code == 403
-    assert response.json()["detail"] == "企业登记信息和知识产权数据由市科技局导入"
+    assert response.json()["detail"] == "企业登记信息只能由市科技局或管理员导入"
 
 
 async def test_a_preview_of_a_register_writes_no_record(

@@ -21,10 +21,11 @@ from backend.jobs import exports as export_jobs
 from backend.jobs import tasks
 from backend.jobs.runner import JobContext, run_claimed
 from backend.lists.files import export_to_file
-from backend.lists.params import ListKind, ListParams
+from backend.lists.params import ListParams
 from backend.models import Certificate, ExportRun, JobRun
 from tests.backend.lists.helpers import make_award
 from tests.factories.firms import make_firm
+from vocabulary.lists import ListKind
 
 FIRE = datetime(2026, 12, 3, 3, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 

@@ -44,6 +44,8 @@ async def test_eligibility_names_outcomes_and_failed_criteria_in_words(
     assert outcome[short.uscc][0] == "不符合"
     assert label in outcome[short.uscc][1].split("；")
     assert written.run.manifest["ruleset_versions"] == {"seedling": "2021"}
+    notes = written.sheet_rows()[1][0]
+    assert "评价结果：符合 / 不符合 / 资料不全" in notes  # the words the rows and pages use
 
 
 async def _member(

@@ -12,9 +12,9 @@ from sqlmodel import func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.lists import service, stream
+from backend.lists.built import Streamed
 from backend.lists.errors import ExportDataChanged
 from backend.lists.explain import explained
-from backend.lists.lists import Streamed
 from backend.lists.params import ListParams
 from backend.models import Award, AwardState, ExportRun
 from tests.backend.lists.helpers import FINANCE, YEAR, db_sum, export, make_award

@@ -1,27 +1,33 @@
-"""What every list kind builds from the database, and the dispatch by kind.
+"""What a list builder gives back, and the helpers builders share.
 
-A kind returns a ``BuiltList``: its title, columns, a row stream built lazily from plain tuples
-(never ORM objects), the snapshot the next export diffs against, the rule versions it used, its
-grouping and — for a final 拨付清单 — the awards it lists. A kind whose lists grow with the
-registry (拨付清单) reads only what the snapshot needs up front and gives a ``Streamed`` source:
-the full rows come through a server-side cursor while the file is written (``stream.py``).
+A builder returns a ``BuiltList``: its title, a row stream built lazily from plain records (never
+ORM objects), the snapshot the next export diffs against, the rule versions it used and — for a
+final 拨付清单 — the awards it lists. Its columns, grouping and generic change reasons are the
+list's spec (``vocabulary.lists``). A kind whose lists grow with the registry (拨付清单) reads only
+what the snapshot needs up front and gives a ``Streamed`` source: the full rows come through a
+server-side cursor while the file is written (``stream.py``).
+
+Builders import this module; the dispatch by kind (``builders.py``) imports the builders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.lists.params import ListKind, ListParams
+from backend.lists.params import ListParams
 from backend.lists.repository import RecordCursor
-from exports.changes import SnapshotRow
-from exports.columns import Column
+from exports.changes import DiffEntry, SnapshotRow
+from vocabulary.lists import ListSpec
 
 Row = Mapping[str, Any]
-Record = Any  # one asyncpg Record of a streamed query
+Record = Any  # one asyncpg Record of a streamed query, read by column name
+Reasons = dict[tuple[str, str], str]  # (change, key) → why
+# Why lines changed, looked up once for all changed keys; lines it leaves out get the spec's texts.
+Explain = Callable[[AsyncSession, ListSpec, Sequence[DiffEntry]], Awaitable[Reasons]]
 
 
 @dataclass(frozen=True)
@@ -42,29 +48,23 @@ class Streamed:
 @dataclass
 class BuiltList:
     title: str
-    columns: tuple[Column, ...]
     rows: Iterable[Row]
     snapshot: list[SnapshotRow]
-    group_key: str | None = None
-    group_label: str | None = None
     ruleset_versions: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     award_ids: list[int] = field(default_factory=list)  # a final 拨付清单 marks these exported
-    corrections: dict[str, str | None] = field(
-        default_factory=dict
-    )  # key → reason, for awards that correct one
     filter_labels: dict[str, str] = field(default_factory=dict)  # Chinese label -> value, for the manifest
     stream: Streamed | None = None  # when set, ``rows`` is unused: the rows come from the cursor
+    explain: Explain | None = None  # none: every change gets the spec's generic text
+
+
+Builder = Callable[[AsyncSession, ListParams], Awaitable[BuiltList]]
 
 
 def numbered(rows: Iterable[Row]) -> Iterator[Row]:
     """Rows with their 序号, counted across groups."""
     for number, row in enumerate(rows, start=1):
         yield {"no": number, **row}
-
-
-def no_column() -> Column:
-    return Column("no", "序号", "int", width=6)
 
 
 def versions_of(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
@@ -74,20 +74,3 @@ def versions_of(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
         if version:  # an award computed without a recorded rule set names none
             found.setdefault(program, set()).add(version)
     return {program: "、".join(sorted(found[program])) for program in sorted(found)}
-
-
-Builder = Callable[[AsyncSession, ListParams], Awaitable[BuiltList]]
-
-
-async def build_list(session: AsyncSession, kind: ListKind, params: ListParams) -> BuiltList:
-    from backend.lists import kinds_money, kinds_registry, kinds_tiers
-
-    builders: dict[ListKind, Builder] = {
-        ListKind.disbursement: kinds_money.disbursement,
-        ListKind.eligibility: kinds_money.eligibility,
-        ListKind.certification: kinds_tiers.certification,
-        ListKind.public_notice: kinds_tiers.public_notice,
-        ListKind.targets: kinds_registry.targets,
-        ListKind.reminders: kinds_registry.reminders,
-    }
-    return await builders[kind](session, params)
