@@ -25,8 +25,6 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.auth import service as auth_service
-from backend.auth.schemas import NewUser
 from backend.commands import awards as award_commands
 from backend.commands import backup as backup_commands
 from backend.commands import exports as export_commands
@@ -43,6 +41,8 @@ from backend.core.metrics import MULTIPROC_ENV
 from backend.demo import service as demo_service
 from backend.models import ROLE_LABELS, Role
 from backend.system import service as system
+from backend.users import service as user_service
+from backend.users.schemas import NewUser
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -368,7 +368,7 @@ def user_create(
         )
     except ValueError as exc:
         raise fail(f"输入无效：{exc}") from exc
-    in_transaction(lambda session: auth_service.create_user(session, operator(), data))
+    in_transaction(lambda session: user_service.create_user(session, operator(), data))
     console.print(f"已创建用户 {username}（{ROLE_LABELS[role]}）")
 
 

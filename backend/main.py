@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from backend.auth.api import router as auth_router
 from backend.auth.pages import pages as auth_pages
+from backend.auth.service import actor_for_token
 from backend.awards.api import router as awards_router
 from backend.awards.pages import pages as awards_pages
 from backend.certificates.api import router as certificates_router
@@ -32,6 +33,8 @@ from backend.core.error_handlers import install_error_handlers
 from backend.core.openapi import publish_error_schema
 from backend.core.request_guard import screen_request
 from backend.dashboard.pages import pages as dashboard_pages
+from backend.dossiers.api import router as dossiers_router
+from backend.evaluations.api import impact_router as rules_impact_router
 from backend.evaluations.api import router as evaluations_router
 from backend.evaluations.pages import pages as evaluations_pages
 from backend.filings.api import router as filings_router
@@ -50,13 +53,16 @@ from backend.system.api import router as registry_router
 from backend.system.pages import pages as registry_pages
 from backend.tiers.api import router as tiers_router
 from backend.tiers.pages import pages as tiers_pages
+from backend.web.error_page import error_page
 from backend.web.render import STATIC_DIR
+from backend.web.session import serve_page_sessions
 
 ROUTERS = (
     registry_router,
     auth_router,
     reference_router,
     firms_router,
+    dossiers_router,
     filings_router,
     imports_router,
     jobs_router,
@@ -64,6 +70,7 @@ ROUTERS = (
     tiers_router,
     evaluations_router,
     rulesets_router,
+    rules_impact_router,
     awards_router,
     exports_router,
 )
@@ -118,7 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db_gate = AdmissionGate(settings.db_request_slots, settings.db_queue_wait_seconds)
-    install_error_handlers(app)
+    install_error_handlers(app, error_page)
+    serve_page_sessions(app, actor_for_token)
     publish_error_schema(app)
     # The upload itself plus room for the form's other fields.
     app.add_middleware(BodySizeLimit, limit=settings.import_limits().max_bytes + 1024 * 1024)

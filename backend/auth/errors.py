@@ -6,7 +6,7 @@ import math
 from datetime import timedelta
 from typing import ClassVar
 
-from backend.core.errors import AppError, Conflict, Unauthorized
+from backend.core.errors import AppError, Unauthorized
 
 
 class BadCredentials(Unauthorized):
@@ -21,13 +21,6 @@ class NotAuthenticated(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__("需要登录：请在 Authorization 头中提供有效的 Bearer 令牌")
-
-
-class DuplicateUser(Conflict):
-    code = "user.duplicate"
-
-    def __init__(self, username: str) -> None:
-        super().__init__(f"用户名 {username} 已存在", username=username)
 
 
 class TooManyAttempts(AppError):

@@ -1,4 +1,4 @@
-"""Login and user shapes."""
+"""Login and logged-in user shapes."""
 
 from __future__ import annotations
 
@@ -28,12 +28,3 @@ class TokenRead(BaseModel):
     token_type: str = "bearer"
     expires_at: datetime
     user: UserRead
-
-
-class NewUser(BaseModel):
-    username: str = Field(min_length=2, max_length=60, pattern=r"^[A-Za-z0-9_.@-]+$")
-    display_name: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=8, max_length=200)
-    role: Role
-    bureau_code: str | None = None
-    firm_uscc: str | None = None

@@ -1,4 +1,4 @@
-"""Log in and out, resolve a bearer token to an Actor, create users."""
+"""Log in and out, and resolve a bearer token to an Actor (creating users: ``backend.users``)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,13 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.audit import service as audit
-from backend.auth.errors import BadCredentials, DuplicateUser, NotAuthenticated, TooManyAttempts
+from backend.auth.errors import BadCredentials, NotAuthenticated, TooManyAttempts
 from backend.auth.repository import UserRepository
-from backend.auth.schemas import NewUser, UserRead
+from backend.auth.schemas import UserRead
 from backend.core import clock
 from backend.core.config import Settings
-from backend.core.errors import Unprocessable
-from backend.core.security import Actor, hash_password, new_token, token_digest, verify_password
-from backend.firms import service as firm_service
+from backend.core.security import Actor, new_token, token_digest, verify_password
 from backend.models import AuthToken, LoginFailure, Role, User
-from backend.reference import service as reference_service
 
 
 @dataclass(frozen=True)
@@ -150,45 +147,3 @@ async def actor_for_token(session: AsyncSession, token: str | None) -> tuple[Act
     if user is None:
         raise NotAuthenticated()
     return actor_of(user), user
-
-
-async def create_user(session: AsyncSession, actor: Actor, data: NewUser) -> User:
-    """Create a user bound as its role requires (enterprise → a firm, bureau → a bureau)."""
-    repo = UserRepository(session)
-    if await repo.by_username(data.username) is not None:
-        raise DuplicateUser(data.username)
-    firm_id = await _firm_binding(session, data)
-    bureau_code = await _bureau_binding(session, data)
-    user = User(
-        username=data.username,
-        display_name=data.display_name,
-        password_hash=await asyncio.to_thread(hash_password, data.password),
-        role=data.role,
-        firm_id=firm_id,
-        bureau_code=bureau_code,
-    )
-    repo.add(user)
-    await session.flush()
-    await audit.record(
-        session, actor, "user.create", "user", user.id, after=audit.snapshot(user, exclude={"password_hash"})
-    )
-    return user
-
-
-async def _firm_binding(session: AsyncSession, data: NewUser) -> int | None:
-    if data.role is not Role.enterprise:
-        return None
-    if not data.firm_uscc:
-        raise Unprocessable("firm_uscc", None, "企业用户必须绑定一家企业（统一社会信用代码）")
-    firm = await firm_service.get_by_uscc(session, data.firm_uscc)
-    assert firm.id is not None
-    return firm.id
-
-
-async def _bureau_binding(session: AsyncSession, data: NewUser) -> str | None:
-    if data.role is not Role.bureau:
-        return None
-    if not data.bureau_code:
-        raise Unprocessable("bureau_code", None, "区科技局用户必须绑定一个审查单位")
-    bureau = await reference_service.require_bureau(session, data.bureau_code)
-    return bureau.code

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.audit import service as audit
+from backend.awards.access import CITY, MONEY, require
 from backend.awards.errors import AwardInvalid, ExclusionNotFound, ReasonRequired
 from backend.awards.repository import COMMITTED_STATES, AwardRepository, Scope
 from backend.awards.schemas import ExclusionCreate, ExclusionRead, ProgramSummary, StateTotal, SummaryRead
-from backend.awards.service import CITY, MONEY, award_programs, check_program, require
+from backend.awards.service import award_programs, check_program
 from backend.core import clock
 from backend.core.security import Actor
 from backend.models import AwardBudget, AwardExclusion, AwardState, Firm

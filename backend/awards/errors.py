@@ -1,4 +1,7 @@
-"""Award errors: a stable English code for programs, a Chinese detail for people."""
+"""Award errors: a stable English code for programs, a Chinese detail for people.
+
+Every refused move (a step out of order, twice, or a paid award corrected) is a ``MoveRefused``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from backend.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from backend.core.machine import MoveRefused
 
 
 def ids_text(ids: Iterable[int]) -> str:
@@ -23,23 +27,23 @@ class AwardForbidden(Forbidden):
     code = "award.forbidden"
 
 
-class TransitionInvalid(Conflict):
+class TransitionInvalid(MoveRefused):
     code = "award.transition_invalid"
 
 
-class AlreadyApproved(Conflict):
+class AlreadyApproved(MoveRefused):
     code = "award.already_approved"
 
 
-class AlreadyPaid(Conflict):
+class AlreadyPaid(MoveRefused):
     code = "award.already_paid"
 
 
-class NotExported(Conflict):
+class NotExported(MoveRefused):
     code = "award.not_exported"
 
 
-class NotApproved(Conflict):
+class NotApproved(MoveRefused):
     code = "award.not_approved"
 
 
@@ -50,7 +54,7 @@ class ComputeRaced(Conflict):
         super().__init__("计算期间有奖励被审核或更正，本次计算未写入任何数据，请重新计算")
 
 
-class PaidNotCorrectable(Conflict):
+class PaidNotCorrectable(MoveRefused):
     code = "award.paid_not_correctable"
 
 

@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 from backend.awards import budgets as budget_service
 from backend.awards import reads as award_reads
 from backend.awards import service as award_service
+from backend.awards import transitions
 from backend.awards.repository import AwardFilter
 from backend.awards.schemas import SummaryRead
 from backend.awards.service import Moved
@@ -46,7 +47,7 @@ class Action:
     slug: str  # POST /awards/{slug}
     label: str
     done: str  # "已{done} N 项奖励"
-    move: award_service.Move
+    move: transitions.Step
 
     def allowed(self, role: Role) -> bool:
         return role in self.move.roles
@@ -58,10 +59,10 @@ class Action:
 ACTIONS = {
     action.slug: action
     for action in (
-        Action("district-review", "区级审核", "完成区级审核", award_service.REVIEW),
-        Action("approve", "审核通过", "审核通过", award_service.APPROVE),
-        Action("reject", "退回", "退回", award_service.REJECT),
-        Action("mark-paid", "标记已拨付", "登记拨付", award_service.PAY),
+        Action("district-review", "区级审核", "完成区级审核", transitions.REVIEW),
+        Action("approve", "审核通过", "审核通过", transitions.APPROVE),
+        Action("reject", "退回", "退回", transitions.REJECT),
+        Action("mark-paid", "标记已拨付", "登记拨付", transitions.PAY),
     )
 }
 
@@ -133,7 +134,7 @@ async def awards_page(
         "total": total,
         "pager": Pager.build(filters.page, total, PAGE_SIZE, lambda n: filters.href(page=n)),
         "actions": [a for a in ACTIONS.values() if a.allowed(actor.role) and a.applies_to(filters.state)],
-        "can_export": actor.role in award_service.EXPORT.roles,  # a final list marks awards exported
+        "can_export": actor.role in transitions.EXPORT.roles,  # a final list marks awards exported
         "today": clock.today(),
         "program_title": program_title,
     }

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from backend.awards.access import scope_of
 from backend.awards.errors import AwardNotFound
 from backend.awards.repository import AwardFilter, AwardRepository, Scope
 from backend.awards.schemas import AwardDetail, AwardEventRead, AwardRead
-from backend.awards.service import scope_of
 from backend.core.security import Actor
 from backend.models import Award
 

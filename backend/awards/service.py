@@ -2,64 +2,40 @@
 
 Every change is an ``award_event`` (from, to, who, why) and an audit row; amounts are never
 edited: a correction is a new award pointing at the one it replaces, which becomes superseded.
-Transitions take lists of award ids and are all or nothing: one id not visible or in the wrong
-state and nothing changes, the error naming it.
+The moves themselves, and the one way to make them, are ``transitions``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import asyncpg
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.audit import service as audit
+from backend.awards import transitions
+from backend.awards.access import MONEY, require, scope_of
 from backend.awards.errors import (
-    AlreadyApproved,
-    AlreadyPaid,
-    AwardForbidden,
     AwardInvalid,
     AwardNotFound,
     ComputeRaced,
-    NotApproved,
-    NotExported,
     PaidNotCorrectable,
     PaymentIncomplete,
     ReasonRequired,
     TransitionInvalid,
-    ids_text,
 )
-from backend.awards.repository import AwardRepository, Scope
+from backend.awards.repository import AwardRepository
 from backend.awards.schemas import ComputeResult, ConflictRead
+from backend.awards.transitions import APPROVE, AWARDS, EXPORT, PAY, REJECT, REVIEW, audited
 from backend.core import clock
-from backend.core.errors import AppError
+from backend.core.machine import MoveRefused
 from backend.core.security import Actor
-from backend.models import AWARD_STATE_LABELS, Award, AwardEvent, AwardState, Role
+from backend.models import Award, AwardState
 from backend.rulesets import service as ruleset_service
 
 S = AwardState
-CITY = frozenset({Role.admin, Role.city})
-MONEY = CITY | {Role.finance}  # compute, approve, correct, budgets
-REVIEWERS = CITY | {Role.bureau}
-REJECTERS = MONEY | {Role.bureau}
-PAYERS = frozenset({Role.admin, Role.finance})
-
-
-def require(actor: Actor, roles: frozenset[Role], what: str) -> None:
-    if actor.role not in roles:
-        raise AwardForbidden(f"当前角色无权{what}")
-
-
-def scope_of(actor: Actor) -> Scope:
-    """Finance and the city see every award; a bureau its own bureau's; a firm its own."""
-    if actor.role in MONEY:
-        return Scope()
-    if actor.role is Role.bureau:
-        return Scope(bureau_code=actor.bureau_code or "-")
-    return Scope(firm_id=actor.firm_id if actor.firm_id is not None else -1)
 
 
 def award_programs() -> list[str]:
@@ -70,14 +46,6 @@ def check_program(program: str) -> str:
     if program not in award_programs():
         raise AwardInvalid("program", program, f"「{program}」不是奖励项目")
     return program
-
-
-def label(state: str) -> str:
-    return AWARD_STATE_LABELS.get(S(state), state) if state in S.__members__ else state
-
-
-def audited(award: Award) -> dict[str, Any] | None:
-    return audit.snapshot(award, exclude={"created_at", "updated_at"})
 
 
 # -- computation ---------------------------------------------------------------------------------------
@@ -119,123 +87,24 @@ async def compute_awards(
 # -- transitions ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Move:
-    action: str  # audit action
-    what: str  # Chinese verb phrase, for refusals
-    roles: frozenset[Role]
-    sources: tuple[S, ...]
-    target: S
-    refuse: Callable[[list[Award]], AppError]
-
-
 @dataclass
 class Moved:
     awards: list[Award]
     warnings: list[str] = field(default_factory=list)
 
 
-def _states(awards: Iterable[Award]) -> str:
-    return "；".join(f"#{a.id}「{label(a.state)}」" for a in awards)
-
-
-def _refusal(move_what: str, sources: Sequence[S]) -> Callable[[list[Award]], AppError]:
-    allowed = "、".join(f"「{label(s)}」" for s in sources)
-
-    def refuse(wrong: list[Award]) -> AppError:
-        ids = [a.id for a in wrong]
-        return TransitionInvalid(
-            f"只有{allowed}的奖励可以{move_what}：{_states(wrong)}",
-            award_ids=ids,
-            states=[a.state for a in wrong],
-        )
-
-    return refuse
-
-
-def _approve_refusal(wrong: list[Award]) -> AppError:
-    twice = [a for a in wrong if a.state in (S.approved, S.exported, S.paid)]
-    if twice:
-        return AlreadyApproved(
-            f"奖励 {ids_text(a.id for a in twice if a.id)} 已批准，不能重复批准",
-            award_ids=[a.id for a in twice],
-        )
-    return _refusal("批准", (S.district_reviewed,))(wrong)
-
-
-def _paid_refusal(wrong: list[Award]) -> AppError:
-    paid = [a for a in wrong if a.state == S.paid]
-    if paid:
-        return AlreadyPaid(
-            f"奖励 {ids_text(a.id for a in paid if a.id)} 已登记拨付，不能重复拨付",
-            award_ids=[a.id for a in paid],
-        )
-    return NotExported(
-        f"奖励尚未列入拨付清单，不能登记拨付：{_states(wrong)}", award_ids=[a.id for a in wrong]
-    )
-
-
-def _export_refusal(wrong: list[Award]) -> AppError:
-    return NotApproved(f"奖励未经批准，不能列入拨付清单：{_states(wrong)}", award_ids=[a.id for a in wrong])
-
-
-REVIEW = Move("award.district_review", "区级审核", REVIEWERS, (S.computed,), S.district_reviewed,
-              _refusal("区级审核", (S.computed,)))  # fmt: skip
-APPROVE = Move("award.approve", "批准", MONEY, (S.district_reviewed,), S.approved, _approve_refusal)
-REJECT = Move("award.reject", "驳回", REJECTERS, (S.computed, S.district_reviewed), S.rejected,
-              _refusal("驳回", (S.computed, S.district_reviewed)))  # fmt: skip
-EXPORT = Move("award.export", "列入拨付清单", MONEY, (S.approved,), S.exported, _export_refusal)
-PAY = Move("award.pay", "登记拨付", PAYERS, (S.exported,), S.paid, _paid_refusal)
-
-
-async def _move(
-    session: AsyncSession,
-    actor: Actor,
-    award_ids: Sequence[int],
-    move: Move,
-    *,
-    reason: str | None = None,
-    **changes: Any,
-) -> list[Award]:
-    require(actor, move.roles, move.what + "奖励")
-    wanted = sorted(set(award_ids))
-    if not wanted:
-        raise AwardInvalid("award_ids", [], "请至少选择一项奖励")
-    repo = AwardRepository(session)
-    awards = await repo.lock(wanted, scope_of(actor))
-    missing = sorted(set(wanted) - {a.id for a in awards if a.id is not None})
-    if missing:
-        raise AwardNotFound(missing)
-    wrong = [a for a in awards if a.state not in move.sources]
-    if wrong:
-        raise move.refuse(wrong)
-    now = clock.utc_now()
-    for award in awards:
-        assert award.id is not None
-        before = audited(award)
-        repo.add(AwardEvent(award_id=award.id, from_state=award.state, to_state=move.target,
-                            actor_id=actor.user_id, actor_label=actor.label, reason=reason, at=now))  # fmt: skip
-        award.sqlmodel_update({"state": move.target, "updated_at": now, **changes})
-        repo.add(award)
-        await audit.record(
-            session, actor, move.action, "award", award.id, before=before, after=audited(award)
-        )
-    await repo.flush()
-    return awards
-
-
 async def district_review(
     session: AsyncSession, actor: Actor, award_ids: Sequence[int], reason: str | None = None
 ) -> Moved:
     """computed → district_reviewed: the firm's bureau, or the city."""
-    return Moved(await _move(session, actor, award_ids, REVIEW, reason=_text(reason)))
+    return Moved(await transitions.take(session, actor, award_ids, REVIEW, reason=_text(reason)))
 
 
 async def approve(
     session: AsyncSession, actor: Actor, award_ids: Sequence[int], reason: str | None = None
 ) -> Moved:
     """district_reviewed → approved (finance or the city); warns when a budget is exceeded."""
-    awards = await _move(session, actor, award_ids, APPROVE, reason=_text(reason))
+    awards = await transitions.take(session, actor, award_ids, APPROVE, reason=_text(reason))
     return Moved(awards, await budget_warnings(session, {(a.program, a.year) for a in awards}))
 
 
@@ -244,7 +113,7 @@ async def reject(session: AsyncSession, actor: Actor, award_ids: Sequence[int], 
     text = _text(reason)
     if text is None:
         raise ReasonRequired(reason)
-    return Moved(await _move(session, actor, award_ids, REJECT, reason=text))
+    return Moved(await transitions.take(session, actor, award_ids, REJECT, reason=text))
 
 
 async def mark_exported(
@@ -252,7 +121,9 @@ async def mark_exported(
 ) -> list[Award]:
     """approved → exported on the 拨付清单 of ``export_run_id`` (called by the export, no endpoint)."""
     reason = f"列入拨付清单（导出批次 #{export_run_id}）"
-    return await _move(session, actor, award_ids, EXPORT, reason=reason, export_run_id=export_run_id)
+    return await transitions.take(
+        session, actor, award_ids, EXPORT, reason=reason, export_run_id=export_run_id
+    )
 
 
 async def mark_paid(
@@ -269,7 +140,11 @@ async def mark_paid(
     if ref is None:
         raise PaymentIncomplete("payment_ref", payment_ref, "请填写支付凭证号")
     reason = f"已拨付：{paid_on.isoformat()}，凭证号 {ref}"
-    return Moved(await _move(session, actor, award_ids, PAY, reason=reason, paid_on=paid_on, payment_ref=ref))
+    return Moved(
+        await transitions.take(
+            session, actor, award_ids, PAY, reason=reason, paid_on=paid_on, payment_ref=ref
+        )
+    )
 
 
 def _text(value: str | None) -> str | None:
@@ -313,15 +188,21 @@ async def correct_award(
         raise AwardNotFound([award_id])
     old = found[0]
     assert old.id is not None
-    if old.state == S.paid:
-        raise PaidNotCorrectable(
-            f"奖励 #{old.id} 已拨付，不能在此更正；补发或追回差额请另行办理", award_id=old.id
-        )
-    if old.state in (S.superseded, S.rejected):
-        raise TransitionInvalid(f"奖励 #{old.id} 状态为「{label(old.state)}」，不能更正", award_id=old.id)
+    if not AWARDS.allows(old.state, S.superseded):
+        raise _uncorrectable(old)
     if amount_yuan == old.amount_yuan:
         raise AwardInvalid("amount_yuan", amount_yuan, "更正后的金额与原金额相同")
     return await _replace(session, actor, repo, old, amount_yuan, text)
+
+
+def _uncorrectable(award: Award) -> MoveRefused:
+    if award.state == S.paid:
+        return PaidNotCorrectable(
+            f"奖励 #{award.id} 已拨付，不能在此更正；补发或追回差额请另行办理", award_id=award.id
+        )
+    return TransitionInvalid(
+        f"奖励 #{award.id} 状态为「{AWARDS.label(award.state)}」，不能更正", award_id=award.id
+    )
 
 
 async def _replace(
@@ -329,8 +210,9 @@ async def _replace(
 ) -> Award:
     assert old.id is not None
     now = clock.utc_now()
-    before, from_state = audited(old), old.state
-    old.sqlmodel_update({"state": S.superseded, "updated_at": now})
+    before = audited(old)
+    superseded = AWARDS.move(old, S.superseded, actor=actor, reason=None, at=now, subject=f"奖励 #{old.id}")
+    old.updated_at = now
     repo.add(old)
     await repo.flush()  # the old row leaves the live indexes before the new one enters them
     new = Award(
@@ -340,12 +222,10 @@ async def _replace(
     )  # fmt: skip
     repo.add(new)
     await repo.flush()
-    assert new.id is not None
     change = f"更正：金额由 {old.amount_yuan} 元变为 {amount_yuan} 元；{reason}"
-    repo.add(AwardEvent(award_id=old.id, from_state=from_state, to_state=S.superseded, actor_id=actor.user_id,
-                        actor_label=actor.label, reason=f"{change}（由 #{new.id} 取代）", at=now))  # fmt: skip
-    repo.add(AwardEvent(award_id=new.id, from_state=None, to_state=S.computed, actor_id=actor.user_id,
-                        actor_label=actor.label, reason=f"{change}（更正 #{old.id}）", at=now))  # fmt: skip
+    superseded.reason = f"{change}（由 #{new.id} 取代）"  # names its replacement, stored only now
+    repo.add(superseded)
+    repo.add(AWARDS.start(new, actor=actor, reason=f"{change}（更正 #{old.id}）", at=now))
     await audit.record(session, actor, "award.supersede", "award", old.id, before=before, after=audited(old))
     await audit.record(session, actor, "award.correct", "award", new.id, after=audited(new))
     await repo.flush()

@@ -1,16 +1,20 @@
 """Render every error as one JSON shape {code, detail, context} with a Chinese detail for the API,
-and as the error page (or a redirect to the login page) for the browser pages."""
+and as the error page (or a redirect to the login page) for the browser pages.
+
+What a page looks like is the web layer's: the app passes its ``ErrorPage`` to
+``install_error_handlers``.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
-from urllib.parse import quote
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -18,7 +22,6 @@ from starlette.routing import Match
 from backend.core.db import unavailability
 from backend.core.errors import AppError
 from backend.core.validation_messages import MAX_ERRORS, describe_validation_errors, safe_context, summary
-from backend.web.render import render
 
 log = logging.getLogger("tidu.api")
 
@@ -29,18 +32,6 @@ def error_body(code: str, detail: str, context: dict[str, Any] | None = None) ->
 
 
 _JSON_PREFIXES = ("/api/", "/docs", "/openapi.json", "/redoc")
-_PAGE_TITLES = {
-    400: "请求无法处理",
-    403: "无权访问",
-    404: "页面或数据不存在",
-    405: "不支持该操作",
-    409: "与已有数据冲突",
-    413: "上传的文件过大",
-    422: "输入有误",
-    429: "请稍后再试",
-    500: "服务器内部错误",
-    503: "服务暂不可用",
-}
 
 
 def is_page(request: Request) -> bool:
@@ -48,16 +39,12 @@ def is_page(request: Request) -> bool:
     return not request.url.path.startswith(_JSON_PREFIXES)
 
 
-def error_page(
-    request: Request, status: int, detail: str, errors: list[dict[str, Any]] | None = None
-) -> Response:
-    if status == 401:
-        # Not (or no longer) logged in: log in, then come back here.
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-    title = _PAGE_TITLES.get(status, "请求无法处理")
-    context = {"title": title, "detail": detail, "errors": errors or []}
-    return render(request, "error.html", context, status_code=status)
+class ErrorPage(Protocol):
+    """How a browser page shows an error (status, Chinese detail, the fields at fault)."""
+
+    def __call__(
+        self, request: Request, status: int, detail: str, errors: list[dict[str, Any]] | None = None
+    ) -> Response: ...
 
 
 def _app_error_headers(exc: AppError) -> dict[str, str]:
@@ -75,51 +62,12 @@ def app_error_response(exc: AppError) -> JSONResponse:
     )
 
 
-async def _app_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AppError)
-    if is_page(request):
-        errors = exc.context.get("errors")
-        page = error_page(request, exc.status_code, exc.detail, errors if isinstance(errors, list) else None)
-        page.headers.update(_app_error_headers(exc))
-        return page
-    return app_error_response(exc)
-
-
-async def _validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    errors = describe_validation_errors(exc.errors())
-    detail = summary(errors) or "请求内容无效"
-    if is_page(request):
-        return error_page(request, 422, "提交的内容有误，请返回修改。", errors[:MAX_ERRORS])
-    return JSONResponse(error_body("validation_error", detail, {"errors": errors}), status_code=422)
-
-
 _HTTP_DETAILS = {404: "未找到", 405: "不支持该请求方法", 401: "需要登录", 403: "无权访问"}
 
 
 # A body FastAPI or Starlette could not parse (bytes that are not UTF-8, a broken multipart form)
 # is the client's malformed input like any other: the documented 422, not an undocumented 400.
 _UNPARSABLE = "请求体无法解析：不是有效的 JSON 或表单（JSON 须为 UTF-8 编码）"
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400:
-        error = {"field": "body", "label": "请求内容", "value": None, "message": _UNPARSABLE}
-        if is_page(request):
-            return error_page(request, 422, "提交的内容有误，请返回修改。", [error])
-        return JSONResponse(error_body("validation_error", _UNPARSABLE, {"errors": [error]}), status_code=422)
-    detail = _HTTP_DETAILS.get(exc.status_code, "请求无法处理")
-    headers = exc.headers
-    if exc.status_code == 405:
-        headers = {**(headers or {}), "Allow": allowed_methods(request)}
-    if is_page(request):
-        page = error_page(request, exc.status_code, f"{detail}：{request.url.path}")
-        page.headers.update(headers or {})
-        return page
-    return JSONResponse(
-        error_body(f"http_{exc.status_code}", detail), status_code=exc.status_code, headers=headers
-    )
 
 
 def allowed_methods(request: Request) -> str:
@@ -150,29 +98,74 @@ def integrity_response(exc: IntegrityError) -> JSONResponse:
     return JSONResponse(error_body(code, detail, {"sqlstate": sqlstate}), status_code=status)
 
 
-async def _integrity_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, IntegrityError)
-    log.warning("constraint violation on %s %s: %s", request.method, request.url.path, exc.orig)
-    response = integrity_response(exc)
-    if is_page(request):
-        return error_page(request, response.status_code, "数据已被他人修改或重复提交，请刷新后重试。")
-    return response
+@dataclass(frozen=True)
+class _Handlers:
+    """One handler per kind of failure: JSON for the API, ``page`` for the browser."""
+
+    page: ErrorPage
+
+    async def app_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AppError)
+        if is_page(request):
+            errors = exc.context.get("errors")
+            at_fault = errors if isinstance(errors, list) else None
+            page = self.page(request, exc.status_code, exc.detail, at_fault)
+            page.headers.update(_app_error_headers(exc))
+            return page
+        return app_error_response(exc)
+
+    async def validation_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = describe_validation_errors(exc.errors())
+        detail = summary(errors) or "请求内容无效"
+        if is_page(request):
+            return self.page(request, 422, "提交的内容有误，请返回修改。", errors[:MAX_ERRORS])
+        return JSONResponse(error_body("validation_error", detail, {"errors": errors}), status_code=422)
+
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400:
+            error = {"field": "body", "label": "请求内容", "value": None, "message": _UNPARSABLE}
+            if is_page(request):
+                return self.page(request, 422, "提交的内容有误，请返回修改。", [error])
+            body = error_body("validation_error", _UNPARSABLE, {"errors": [error]})
+            return JSONResponse(body, status_code=422)
+        detail = _HTTP_DETAILS.get(exc.status_code, "请求无法处理")
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        if is_page(request):
+            page = self.page(request, exc.status_code, f"{detail}：{request.url.path}")
+            page.headers.update(headers or {})
+            return page
+        return JSONResponse(
+            error_body(f"http_{exc.status_code}", detail), status_code=exc.status_code, headers=headers
+        )
+
+    async def integrity_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, IntegrityError)
+        log.warning("constraint violation on %s %s: %s", request.method, request.url.path, exc.orig)
+        response = integrity_response(exc)
+        if is_page(request):
+            return self.page(request, response.status_code, "数据已被他人修改或重复提交，请刷新后重试。")
+        return response
+
+    async def unexpected(self, request: Request, exc: Exception) -> Response:
+        failure = unavailability(exc)  # a database failure outside the request session: still a 503
+        if failure is not None:
+            log.warning("%s %s: %s (%r)", request.method, request.url.path, failure.code, exc)
+            return await self.app_error(request, failure)
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if is_page(request):
+            return self.page(request, 500, "服务器内部错误，请稍后重试；问题已记录。")
+        return JSONResponse(error_body("internal_error", "服务器内部错误，请稍后重试"), status_code=500)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    failure = unavailability(exc)  # a database failure outside the request session: still a 503
-    if failure is not None:
-        log.warning("%s %s: %s (%r)", request.method, request.url.path, failure.code, exc)
-        return await _app_error(request, failure)
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    if is_page(request):
-        return error_page(request, 500, "服务器内部错误，请稍后重试；问题已记录。")
-    return JSONResponse(error_body("internal_error", "服务器内部错误，请稍后重试"), status_code=500)
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(Exception, _unexpected)
+def install_error_handlers(app: FastAPI, page: ErrorPage) -> None:
+    """Answer every failure of ``app``; browser pages get ``page``."""
+    handlers = _Handlers(page)
+    app.add_exception_handler(AppError, handlers.app_error)
+    app.add_exception_handler(RequestValidationError, handlers.validation_error)
+    app.add_exception_handler(StarletteHTTPException, handlers.http_error)
+    app.add_exception_handler(IntegrityError, handlers.integrity_error)
+    app.add_exception_handler(Exception, handlers.unexpected)

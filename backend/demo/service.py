@@ -10,8 +10,6 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.audit import service as audit
-from backend.auth import service as auth_service
-from backend.auth.schemas import NewUser
 from backend.awards import service as award_service
 from backend.core import clock
 from backend.core.errors import Conflict
@@ -22,6 +20,8 @@ from backend.evaluations import service as evaluation_service
 from backend.models import Role, Source
 from backend.system import service as system
 from backend.tiers import service as tier_service
+from backend.users import service as user_service
+from backend.users.schemas import NewUser
 
 DEMO_USERS = (
     # username, password, role, display name, binding
@@ -268,7 +268,7 @@ async def _create_users(
     showcase = _showcase_firm(firms)
     created = []
     for username, password, role, display_name, binding in DEMO_USERS:
-        await auth_service.create_user(
+        await user_service.create_user(
             session,
             actor,
             NewUser(

@@ -1,4 +1,4 @@
-"""A firm's status with explained decisions, and what-if evaluations."""
+"""A firm's status with explained decisions, what-if evaluations, and what another rule version would change."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ from fastapi import APIRouter, Query
 from backend.auth.deps import ActorDep
 from backend.core.db import SessionDep
 from backend.core.openapi import error_responses
+from backend.evaluations import impact as impact_service
 from backend.evaluations import status as status_service
 from backend.evaluations.schemas import DecisionRead, FirmStatus, WhatIfRequest
 from backend.firms.params import UsccPath
+from backend.rulesets.schemas import DiffRead, DiffRequest
 
 router = APIRouter(prefix="/api", tags=["evaluations"])
+# Listed with the rule sets it compares, under their path.
+impact_router = APIRouter(prefix="/api/rules", tags=["rules"])
 
 
 @router.get("/firms/{uscc}/status", response_model=FirmStatus, responses=error_responses(401, 403, 404, 422))
@@ -31,3 +35,9 @@ async def firm_status(
 async def what_if(body: WhatIfRequest, session: SessionDep, actor: ActorDep) -> list[DecisionRead]:
     """Decisions on changed figures (not stored). Enterprises only for their own firm."""
     return await status_service.what_if(session, actor, body)
+
+
+@impact_router.post("/diff", response_model=DiffRead, responses=error_responses(401, 403, 404, 422))
+async def diff_versions(body: DiffRequest, session: SessionDep, actor: ActorDep) -> DiffRead:
+    """Evaluate the registry under two versions: gains, losses with reasons, award money moved per bureau."""
+    return await impact_service.impact(session, actor, body)

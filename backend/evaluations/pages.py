@@ -1,4 +1,5 @@
-"""The enterprise status page: ladder, every criterion with its figures, advice, what-if, history."""
+"""The enterprise status page (ladder, every criterion with its figures, advice, what-if, history), and
+what adopting another rule version would do to a year's decisions (``/rules/diff``)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,21 @@ from backend.certificates import service as certificate_service
 from backend.core import clock
 from backend.core.db import SessionDep
 from backend.core.errors import Forbidden, Unprocessable
+from backend.evaluations import impact
 from backend.evaluations import status as status_service
 from backend.evaluations.schemas import CriterionRead, FirmStatus, WhatIfRequest
 from backend.evaluations.status import LADDER
 from backend.filings import service as filing_service
 from backend.filings.schemas import FilingFiguresIn, FilingRead
 from backend.models import Role
+from backend.reference import service as reference_service
+from backend.rulesets import service as ruleset_service
+from backend.rulesets.schemas import DiffRequest
 from backend.tiers import service as tier_service
 from backend.web.render import render
 from backend.web.session import FormViewerDep, Viewer, ViewerDep
 from vocabulary.figures import FIGURES_BY_NAME, Figure, Kind
+from vocabulary.states import OUTCOME_LABELS
 from vocabulary.units import YUAN_PER_WAN
 
 pages = APIRouter(include_in_schema=False)
@@ -36,6 +42,7 @@ WHAT_IF_FIGURES: tuple[Figure, ...] = tuple(
                  "ip_class2")
 )  # fmt: skip
 YearQuery = Annotated[int | None, Query(ge=2000, le=2200)]
+DIFF_LIMIT = 50  # firms listed on the impact page; the counts cover every firm
 
 
 @pages.get("/firm")
@@ -71,6 +78,37 @@ async def what_if_page(request: Request, uscc: str, session: SessionDep, viewer:
     )
     context.update(what_if_result=outcome, what_if_entered=entered)
     return render(request, "evaluations/status.html", context)
+
+
+@pages.get("/rules/diff")
+async def diff_page(
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    program: Annotated[str, Query(max_length=40)],
+    old_version: Annotated[str, Query(max_length=20)],
+    new_version: Annotated[str, Query(max_length=20)],
+    year: Annotated[int, Query(ge=2000, le=2200)],
+    bureau: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    """Decisions of ``year`` under the two versions: who gains, who loses and why, money moved."""
+    if old_version == new_version:
+        raise Unprocessable("new_version", new_version, "请选择两个不同的版本进行比较")
+    request_ = DiffRequest(program=program, old_version=old_version, new_version=new_version, year=year,
+                           bureau=bureau or None, limit=DIFF_LIMIT)  # fmt: skip
+    result = await impact.impact(session, viewer.actor, request_)
+    bureaus = {b.code: b.name for b in await reference_service.bureaus(session)}
+    context = {
+        "diff": result,
+        "title": ruleset_service.program_title(program),
+        "bureau_names": bureaus,
+        "bureau": bureaus.get(bureau) if bureau else None,
+        "labels": ruleset_service.criterion_labels(program, old_version, new_version),
+        "param_changes": ruleset_service.param_changes(program, old_version, new_version),
+        "outcome_labels": OUTCOME_LABELS,
+        "program_titles": {a.program: ruleset_service.program_title(a.program) for a in result.awards},
+    }
+    return render(request, "evaluations/impact.html", context)
 
 
 async def _status_context(session: AsyncSession, viewer: Viewer, status: FirmStatus) -> dict[str, Any]:

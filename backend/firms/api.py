@@ -1,4 +1,4 @@
-"""Firm search, registration, reading and changes."""
+"""Firm search, registration, changes and history (one firm in full: ``backend.dossiers``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from backend.core.db import SessionDep
 from backend.core.openapi import error_responses
 from backend.core.pagination import Page, PageParams
 from backend.core.params import PageQuery, SizeQuery
-from backend.firms import overview
 from backend.firms import service as firm_service
 from backend.firms.params import UsccPath
 from backend.firms.repository import FirmFilter
@@ -42,12 +41,6 @@ async def register_firm(body: FirmCreate, session: SessionDep, actor: ActorDep) 
     """Register a firm (bureau users: in their own bureau only)."""
     firm = await firm_service.register_firm(session, actor, body)
     return firm_service.to_read(firm)
-
-
-@router.get("/{uscc}", response_model=overview.FirmDetail, responses=error_responses(401, 404, 422))
-async def read_firm(uscc: UsccPath, session: SessionDep, actor: ActorDep) -> overview.FirmDetail:
-    """One firm with its current filings, certificates and tier history."""
-    return await overview.firm_detail(session, actor, uscc)
 
 
 @router.patch("/{uscc}", response_model=FirmRead, responses=error_responses(401, 403, 404, 422))

@@ -14,6 +14,7 @@ from backend.models.evaluation import Evaluation, EvaluationLatest, FactSnapshot
 from backend.models.export_run import ExportRun
 from backend.models.filing import Filing, FilingFigures, FilingRevision
 from backend.models.firm import Firm, FirmIdentity, FirmRevision
+from backend.models.history import StateHistory
 from backend.models.import_run import BusinessRecord, ImportFile, ImportIssue, ImportRun, IpRecord
 from backend.models.job_run import JobRun
 from backend.models.provenance import Provenance, Source
@@ -78,6 +79,7 @@ __all__ = [
     "Role",
     "RulesetVersion",
     "Source",
+    "StateHistory",
     "Tier",
     "TierBatch",
     "TierState",

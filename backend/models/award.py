@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, UniqueConst
 from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field, utc_now
+from backend.models.history import StateHistory
 from vocabulary.states import AWARD_STATE_LABELS, AwardState
 
 __all__ = ["AWARD_STATE_LABELS", "Award", "AwardBudget", "AwardEvent", "AwardExclusion", "AwardState"]
@@ -59,19 +60,13 @@ class Award(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
-class AwardEvent(SQLModel, table=True):
+class AwardEvent(StateHistory, table=True):
     """Every state an award went through: who, when, why."""
 
     __tablename__ = "award_event"
 
     id: int | None = bigint_pk()
     award_id: int = Field(foreign_key="award.id", sa_type=BigInteger, index=True)
-    from_state: str | None = Field(default=None, max_length=20)
-    to_state: str = Field(max_length=20)
-    actor_id: int | None = Field(default=None, foreign_key="user.id", sa_type=BigInteger)
-    actor_label: str = Field(max_length=80)
-    reason: str | None = Field(default=None, max_length=500)
-    at: datetime = created_at_field()
 
 
 class AwardBudget(SQLModel, table=True):

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, UniqueConst
 from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field, utc_now
+from backend.models.history import StateHistory
 from vocabulary.ladder import TIER_LABELS, TIER_PREFIXES, Tier
 from vocabulary.states import TIER_STATE_LABELS, BatchState, TierState
 
@@ -60,17 +61,13 @@ class TierStatus(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utc_now, sa_type=DateTime(timezone=True))
 
 
-class TierTransition(SQLModel, table=True):
+class TierTransition(StateHistory, table=True):
+    """Every state a tier status went through (append-only: the database refuses changes)."""
+
     __tablename__ = "tier_transition"
 
     id: int | None = bigint_pk()
     tier_status_id: int = Field(foreign_key="tier_status.id", sa_type=BigInteger, index=True)
-    from_state: str | None = Field(default=None, max_length=20)
-    to_state: str = Field(max_length=20)
-    actor_id: int | None = Field(default=None, foreign_key="user.id", sa_type=BigInteger)
-    actor_label: str = Field(max_length=80)
-    reason: str | None = Field(default=None, max_length=500)
-    at: datetime = created_at_field()
 
 
 class Objection(SQLModel, table=True):

@@ -1,15 +1,13 @@
-"""Rule sets: what is in force, every threshold with its source, and a version comparison."""
+"""Rule sets: what is in force and every threshold with its source (comparing versions: evaluations)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from backend.auth.deps import ActorDep
-from backend.core.db import SessionDep
 from backend.core.openapi import error_responses
-from backend.evaluations import impact as impact_service
 from backend.rulesets import service as ruleset_service
-from backend.rulesets.schemas import DiffRead, DiffRequest, RuleSetDetail, RuleSetSummary
+from backend.rulesets.schemas import RuleSetDetail, RuleSetSummary
 
 router = APIRouter(prefix="/api/rules", tags=["rules"])
 
@@ -24,9 +22,3 @@ async def list_rulesets(actor: ActorDep) -> list[RuleSetSummary]:
 async def read_ruleset(program: str, version: str, actor: ActorDep) -> RuleSetDetail:
     """One rule set: params (value, source, confirmed or provisional) and its criteria tree."""
     return ruleset_service.ruleset_detail(program, version)
-
-
-@router.post("/diff", response_model=DiffRead, responses=error_responses(401, 403, 404, 422))
-async def diff_versions(body: DiffRequest, session: SessionDep, actor: ActorDep) -> DiffRead:
-    """Evaluate the registry under two versions: gains, losses with reasons, award money moved per bureau."""
-    return await impact_service.impact(session, actor, body)

@@ -1,34 +1,28 @@
 """Pages of the rulesets domain (server-rendered, same services as the API).
 
 ``/rules`` lists every program and version, ``/rules/{program}/{version}`` shows one version's
-thresholds with their sources, and ``/rules/diff`` shows what adopting another version would do
-to this year's decisions before the city adopts it.
+thresholds with their sources and the form that compares it with another (``/rules/diff``, an
+evaluation: ``backend.evaluations.pages``).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from backend.core import clock
 from backend.core.db import SessionDep
-from backend.core.errors import Unprocessable
-from backend.evaluations import impact as impact_service
 from backend.models import Tier
 from backend.reference import service as reference
 from backend.rulesets import service as ruleset_service
-from backend.rulesets.schemas import DiffRequest, RuleSetSummary
+from backend.rulesets.schemas import RuleSetSummary
 from backend.web.render import render
 from backend.web.session import ViewerDep
 from vocabulary.ladder import PROGRAM_KIND_LABELS
-from vocabulary.states import OUTCOME_LABELS
 
 pages = APIRouter(include_in_schema=False)
-
-DIFF_LIMIT = 50  # firms listed on the page; the counts cover every firm
 
 
 def _listing_order(summary: RuleSetSummary) -> tuple[int, int, str, date]:
@@ -53,37 +47,6 @@ async def rules_page(request: Request, viewer: ViewerDep) -> Response:
         "today": clock.today(),
     }
     return render(request, "rulesets/index.html", context)
-
-
-@pages.get("/rules/diff")
-async def diff_page(
-    request: Request,
-    session: SessionDep,
-    viewer: ViewerDep,
-    program: Annotated[str, Query(max_length=40)],
-    old_version: Annotated[str, Query(max_length=20)],
-    new_version: Annotated[str, Query(max_length=20)],
-    year: Annotated[int, Query(ge=2000, le=2200)],
-    bureau: Annotated[str, Query(max_length=16)] = "",
-) -> Response:
-    """Decisions of ``year`` under the two versions: who gains, who loses and why, money moved."""
-    if old_version == new_version:
-        raise Unprocessable("new_version", new_version, "请选择两个不同的版本进行比较")
-    request_ = DiffRequest(program=program, old_version=old_version, new_version=new_version, year=year,
-                           bureau=bureau or None, limit=DIFF_LIMIT)  # fmt: skip
-    result = await impact_service.impact(session, viewer.actor, request_)
-    bureaus = {b.code: b.name for b in await reference.bureaus(session)}
-    context = {
-        "diff": result,
-        "title": ruleset_service.program_title(program),
-        "bureau_names": bureaus,
-        "bureau": bureaus.get(bureau) if bureau else None,
-        "labels": ruleset_service.criterion_labels(program, old_version, new_version),
-        "param_changes": ruleset_service.param_changes(program, old_version, new_version),
-        "outcome_labels": OUTCOME_LABELS,
-        "program_titles": {a.program: ruleset_service.program_title(a.program) for a in result.awards},
-    }
-    return render(request, "rulesets/diff.html", context)
 
 
 @pages.get("/rules/{program}/{version}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from backend.core.errors import Conflict, NotFound
+from backend.core.machine import MoveRefused
 from backend.models import TIER_STATE_LABELS, TierState
 from vocabulary.states import BATCH_STATE_LABELS, OBJECTION_LABELS
 
@@ -13,17 +14,10 @@ def state_label(state: str | None) -> str:
     return "（无）" if state is None else TIER_STATE_LABELS.get(TierState(state), state)
 
 
-class TransitionInvalid(Conflict):
-    code = "tier.transition_invalid"
+class TransitionInvalid(MoveRefused):
+    """A tier status step the machine does not declare (``transitions.STATUSES``)."""
 
-    def __init__(self, status_id: int, firm_name: str, from_state: str | None, to_state: str) -> None:
-        super().__init__(
-            f"梯度记录 #{status_id}（{firm_name}）当前状态为“{state_label(from_state)}”，"
-            f"不能变更为“{state_label(to_state)}”",
-            status_id=status_id,
-            from_state=from_state,
-            to_state=to_state,
-        )
+    code = "tier.transition_invalid"
 
 
 class StatusNotFound(NotFound):
@@ -48,18 +42,11 @@ class ObjectionNotFound(NotFound):
         super().__init__(f"未找到异议 #{objection_id}", objection_id=objection_id)
 
 
-class BatchTransitionInvalid(Conflict):
+class BatchTransitionInvalid(MoveRefused):
     """A batch step out of order (公示 twice, 公告入库 before 公示 …): same code as a record's."""
 
     code = "tier.transition_invalid"
-
-    def __init__(self, label: str, from_state: str, to_state: str) -> None:
-        super().__init__(
-            f"{label}当前为“{BATCH_STATE_LABELS.get(from_state, from_state)}”，"
-            f"不能变更为“{BATCH_STATE_LABELS.get(to_state, to_state)}”",
-            from_state=from_state,
-            to_state=to_state,
-        )
+    wording = "{subject}当前为“{current}”，不能变更为“{wanted}”"
 
 
 class BatchClosed(Conflict):

@@ -28,7 +28,6 @@ from backend.models import (
 )
 from backend.tiers import transitions
 from backend.tiers.errors import (
-    BatchTransitionInvalid,
     BatchWithoutApproved,
     NoticeNotOver,
     NotInNotice,
@@ -64,8 +63,7 @@ async def start_notice(session: AsyncSession, actor: Actor, batch_id: int, body:
     require_city(actor, "发布公示")
     repo = TierRepository(session)
     batch = await get_batch(repo, batch_id, for_update=True)
-    if batch.state != BatchState.open:
-        raise BatchTransitionInvalid(batch.label, batch.state, BatchState.public_notice)
+    transitions.BATCHES.check(batch.state, BatchState.public_notice, subject=batch.label)
     start, end = _notice_window(body)
     members = await repo.batch_statuses(batch_id, IN_PROGRESS)
     approved = [(s, f) for s, f in members if s.state == TierState.city_approved]
@@ -182,8 +180,8 @@ async def admit_batch(session: AsyncSession, actor: Actor, batch_id: int, body: 
     require_city(actor, "公告入库")
     repo = TierRepository(session)
     batch = await get_batch(repo, batch_id, for_update=True)
-    if batch.state != BatchState.public_notice or batch.notice_to is None:
-        raise BatchTransitionInvalid(batch.label, batch.state, BatchState.admitted)
+    transitions.BATCHES.check(batch.state, BatchState.admitted, subject=batch.label)
+    assert batch.notice_to is not None  # set when its 公示 started
     today = clock.today()
     announced_on = body.announced_on or today
     if announced_on > today:

@@ -2,7 +2,8 @@
 
 A page session is an ordinary ``auth_token`` row, so logging out, expiry and the audit log work
 exactly as for the API. The CSRF token is an HMAC of the session token: nothing extra to store,
-and a token from one session is worthless in another.
+and a token from one session is worthless in another. Whose token it is the auth package says:
+the app hands its answer over with ``serve_page_sessions`` (web sits below auth).
 """
 
 from __future__ import annotations
@@ -11,18 +12,19 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.applications import Starlette
 from starlette.responses import Response
 
-from backend.auth import service as auth_service
-from backend.auth.errors import NotAuthenticated
 from backend.core.config import Settings
 from backend.core.db import SessionDep
 from backend.core.deps import SettingsDep
-from backend.core.errors import Forbidden
+from backend.core.errors import Forbidden, Unauthorized
 from backend.core.security import Actor
+from backend.models import User
 
 SESSION_COOKIE = "tidu_session"
 LOGIN_COOKIE = "tidu_login_csrf"  # before there is a session, the login form's own token
@@ -43,6 +45,25 @@ class Viewer:
     actor: Actor
     display_name: str
     csrf_token: str
+
+
+class TokenHolder(Protocol):
+    """Who holds a session token: the services' Actor and the user (the header shows their name).
+
+    Raises an ``Unauthorized`` error when the token is missing, unknown, expired or revoked.
+    """
+
+    async def __call__(self, session: AsyncSession, token: str | None) -> tuple[Actor, User]: ...
+
+
+def serve_page_sessions(app: Starlette, holder: TokenHolder) -> None:
+    """Let the pages of ``app`` know their viewer: ``holder`` tells whose session a cookie carries."""
+    app.state.token_holder = holder
+
+
+def _token_holder(request: Request) -> TokenHolder:
+    holder: TokenHolder = request.app.state.token_holder
+    return holder
 
 
 def csrf_token(settings: Settings, session_token: str) -> str:
@@ -83,7 +104,7 @@ def clear_session_cookie(response: Response) -> None:
 async def current_viewer(request: Request, session: SessionDep, settings: SettingsDep) -> Viewer:
     """The logged-in viewer; without a valid session the error handler sends the browser to /login."""
     token = request.cookies.get(SESSION_COOKIE)
-    actor, user = await auth_service.actor_for_token(session, token)
+    actor, user = await _token_holder(request)(session, token)
     assert token is not None
     viewer = Viewer(actor=actor, display_name=user.display_name, csrf_token=csrf_token(settings, token))
     request.state.viewer = viewer  # the layout shows who is logged in, even on error pages
@@ -95,7 +116,7 @@ async def optional_viewer(request: Request, session: SessionDep, settings: Setti
         return None
     try:
         return await current_viewer(request, session, settings)
-    except NotAuthenticated:
+    except Unauthorized:
         return None
 
 

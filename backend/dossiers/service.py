@@ -1,26 +1,19 @@
-"""One firm on one page: identity, current filings, certificates and tier history."""
+"""One firm on one page: identity, current filings, certificates and tier history.
+
+Composed here, above the firms package, because filings, certificates and tiers all stand on
+firms: firms itself cannot ask them.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.certificates import service as certificate_service
-from backend.certificates.schemas import CertificateRead
 from backend.core.security import Actor
+from backend.dossiers.schemas import FirmDetail
 from backend.filings import service as filing_service
-from backend.filings.schemas import FilingRead
 from backend.firms import service as firm_service
-from backend.firms.schemas import FirmRead
 from backend.tiers import service as tier_service
-from backend.tiers.schemas import TierStatusRead
-
-
-class FirmDetail(BaseModel):
-    firm: FirmRead
-    filings: list[FilingRead] | None  # None when the role may not read filings (finance)
-    certificates: list[CertificateRead]
-    tiers: list[TierStatusRead]
 
 
 async def firm_detail(session: AsyncSession, actor: Actor, raw_uscc: str) -> FirmDetail:
