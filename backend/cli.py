@@ -39,10 +39,10 @@ from backend.core.embedded_pg import EmbeddedPostgres, EmbeddedPostgresError
 from backend.core.logs import logging_config
 from backend.core.metrics import MULTIPROC_ENV
 from backend.demo import service as demo_service
-from backend.models import ROLE_LABELS, Role
 from backend.system import service as system
 from backend.users import service as user_service
 from backend.users.schemas import NewUser
+from vocabulary.states import ROLE_LABELS, Role
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"

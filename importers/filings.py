@@ -44,6 +44,7 @@ from importers.table import (
 from importers.table import ColumnInfo as ColumnInfo  # re-exported: part of this module's API
 from importers.table import Issue as Issue
 from importers.workbook import Grid
+from vocabulary.figures import label_of
 
 PLAIN_NUMBERS = frozenset({"integer", "floating", "mixed-integer-float", "empty"})
 IDENTITY = ("uscc", "name", "bureau", "district", "zone", "registered_on")
@@ -251,8 +252,9 @@ def _numeric(values: list[Any], spec: ColumnSpec, unit: int) -> tuple[list[Any],
 
 
 def _scalar_converter(spec: ColumnSpec, reference: Reference) -> Converter:
-    lookups = {"bureau": (reference.bureau_code, "审查单位"), "district": (reference.district_code, "所属区"),
-               "zone": (reference.zone_code, "功能区")}  # fmt: skip
+    lookups = {"bureau": (reference.bureau_code, label_of("bureau")),
+               "district": (reference.district_code, label_of("district")),
+               "zone": (reference.zone_code, label_of("zone"))}  # fmt: skip
     if spec.type in lookups:
         find, label = lookups[spec.type]
         return lambda raw: _lookup(raw, find, label)
@@ -387,7 +389,7 @@ def _filing_rows(
         figures[spec.field] = value
         source[(year, spec.field)] = match
     if yearless and not row.year_unreadable:
-        result.issues.append(Issue("error", result.sheet, row.excel_row, letters.of("fiscal_year"), "会计年度", None,
+        result.issues.append(Issue("error", result.sheet, row.excel_row, letters.of("fiscal_year"), label_of("fiscal_year"), None,
                                    "该行缺少会计年度：请填写数据所属的年度（如 2024）", "fiscal_year"))  # fmt: skip
     for year, figures in sorted(by_year.items()):
         result.rows.append(FilingRow(row.excel_row, year, row.uscc, figures))
@@ -399,22 +401,24 @@ def _check_rows(result: ImportResult, letters: _Letters) -> None:
         staff, employees = row.figures.get("tech_staff"), row.figures.get("employees")
         if staff is not None and employees is not None and staff > employees:
             result.issues.append(Issue("error", result.sheet, row.row, letters.of("tech_staff", row.fiscal_year),
-                                       "科技人员数", str(staff), f"科技人员数（{staff}）不能超过职工总数（{employees}）",
+                                       label_of("tech_staff"), str(staff),
+                                       f"{label_of('tech_staff')}（{staff}）不能超过{label_of('employees')}（{employees}）",
                                        "tech_staff"))  # fmt: skip
         domestic, total = row.figures.get("rd_domestic_yuan"), row.figures.get("rd_expense_yuan")
         if domestic is not None and total is not None and domestic > total:
             result.issues.append(Issue("error", result.sheet, row.row, letters.of("rd_domestic_yuan", row.fiscal_year),
-                                       "境内研发费用", str(domestic), "境内研发费用不能超过研发费用总额",
+                                       label_of("rd_domestic_yuan"), str(domestic),
+                                       f"{label_of('rd_domestic_yuan')}不能超过{label_of('rd_expense_yuan')}总额",
                                        "rd_domestic_yuan"))  # fmt: skip
     today = date.today()  # noqa: DTZ011 - a calendar date
     for firm in result.firms:
         registered = firm.identity.get("registered_on")
         if isinstance(registered, date) and registered > today:
-            result.issues.append(Issue("error", result.sheet, firm.row, letters.of("registered_on"), "注册日期",
-                                       registered.isoformat(), "注册日期不能晚于今天", "registered_on"))  # fmt: skip
-        uscc_warning(result, firm.row, letters.of("uscc"), "统一社会信用代码", firm.uscc)
+            result.issues.append(Issue("error", result.sheet, firm.row, letters.of("registered_on"), label_of("registered_on"),
+                                       registered.isoformat(), f"{label_of('registered_on')}不能晚于今天", "registered_on"))  # fmt: skip
+        uscc_warning(result, firm.row, letters.of("uscc"), label_of("uscc"), firm.uscc)
     keyed = (((r.uscc, r.fiscal_year), r.row, r.uscc) for r in result.rows)
-    flag_duplicates(result, keyed, column=letters.of("uscc"), header="统一社会信用代码", field="uscc",
+    flag_duplicates(result, keyed, column=letters.of("uscc"), header=label_of("uscc"), field="uscc",
                     reason="同一企业同一会计年度出现两次")  # fmt: skip
 
 

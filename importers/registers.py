@@ -42,6 +42,7 @@ from importers.table import (
     uscc_warning,
     warn_unmapped,
 )
+from vocabulary.figures import label_of
 
 RegisterKind = Literal["registration", "ip"]
 
@@ -347,7 +348,7 @@ def _limited_text(raw: Any) -> tuple[str | None, str | None]:
 
 def _check_registrations(result: RegisterResult, cells: _Cells) -> None:
     firms = [r for r in result.records if isinstance(r, BusinessRow)]
-    column, header = cells.letters.get("uscc"), cells.headers.get("uscc", "统一社会信用代码")
+    column, header = cells.letters.get("uscc"), cells.headers.get("uscc", label_of("uscc"))
     for firm in firms:
         uscc_warning(result, firm.row, column, header, firm.uscc)
     for i, registered in enumerate(cells.rows("registered_on")):

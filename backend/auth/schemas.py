@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from backend.models import Role
+from vocabulary.states import Role
 
 
 class LoginRequest(BaseModel):

@@ -15,7 +15,8 @@ from backend.auth.schemas import UserRead
 from backend.core import clock
 from backend.core.config import Settings
 from backend.core.security import Actor, new_token, token_digest, verify_password
-from backend.models import AuthToken, LoginFailure, Role, User
+from backend.models import AuthToken, LoginFailure, User
+from vocabulary.states import Role
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backend.awards.errors import AwardForbidden
 from backend.awards.repository import Scope
 from backend.core.security import Actor
-from backend.models import Role
+from vocabulary.states import Role
 
 CITY = frozenset({Role.admin, Role.city})
 MONEY = CITY | {Role.finance}  # compute, approve, correct, budgets

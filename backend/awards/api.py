@@ -33,7 +33,7 @@ from backend.core.db import SessionDep
 from backend.core.openapi import error_responses
 from backend.core.pagination import Page, PageParams
 from backend.core.params import PageQuery, SizeQuery
-from backend.models import AwardState
+from vocabulary.states import AwardState
 
 router = APIRouter(prefix="/api/awards", tags=["awards"])
 Year = Annotated[int, Query(ge=2000, le=2100, description="奖励年度")]

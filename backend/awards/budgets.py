@@ -12,8 +12,9 @@ from backend.awards.schemas import ExclusionCreate, ExclusionRead, ProgramSummar
 from backend.awards.service import award_programs, check_program
 from backend.core import clock
 from backend.core.security import Actor
-from backend.models import AwardBudget, AwardExclusion, AwardState, Firm
+from backend.models import AwardBudget, AwardExclusion, Firm
 from backend.rulesets import service as ruleset_service
+from vocabulary.states import AwardState
 
 SHOWN_STATES = [s for s in AwardState if s is not AwardState.superseded]
 

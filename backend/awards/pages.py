@@ -26,13 +26,13 @@ from backend.core.db import SessionDep
 from backend.core.errors import NotFound, Unprocessable
 from backend.core.params import PageQuery
 from backend.core.security import Actor
-from backend.models import AWARD_STATE_LABELS, AwardState, Role
 from backend.reference import service as reference_service
 from backend.rulesets.service import program_title
 from backend.web.flash import redirect_with_flash
 from backend.web.paging import Pager, query_string
 from backend.web.render import render
 from backend.web.session import FormViewerDep, ViewerDep
+from vocabulary.states import AWARD_STATE_LABELS, AwardState, Role
 
 pages = APIRouter(include_in_schema=False)
 

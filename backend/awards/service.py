@@ -32,8 +32,9 @@ from backend.awards.transitions import APPROVE, AWARDS, EXPORT, PAY, REJECT, REV
 from backend.core import clock
 from backend.core.machine import MoveRefused
 from backend.core.security import Actor
-from backend.models import Award, AwardState
+from backend.models import Award
 from backend.rulesets import service as ruleset_service
+from vocabulary.states import AwardState
 
 S = AwardState
 

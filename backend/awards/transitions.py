@@ -30,7 +30,8 @@ from backend.awards.repository import AwardRepository
 from backend.core import clock
 from backend.core.machine import Machine, MoveRefused
 from backend.core.security import Actor
-from backend.models import AWARD_STATE_LABELS, Award, AwardEvent, AwardState, Role
+from backend.models import Award, AwardEvent
+from vocabulary.states import AWARD_STATE_LABELS, AwardState, Role
 
 S = AwardState
 AWARDS = Machine(

@@ -11,8 +11,8 @@ from backend.certificates.schemas import CertificateRead
 from backend.core import clock
 from backend.core.security import Actor
 from backend.firms import service as firm_service
-from backend.models import Certificate, CertificateKind, CertificateStatus
-from vocabulary.ladder import CERTIFICATE_LABELS
+from backend.models import Certificate, CertificateStatus
+from vocabulary.ladder import CERTIFICATE_LABELS, CertificateKind
 
 
 def validity_on(certificate: Certificate, day: date) -> str:

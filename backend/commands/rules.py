@@ -29,6 +29,7 @@ from rules.facts_file import __doc__ as FACTS_FILE_DOC
 from rules.facts_file import parse_facts, to_raw
 from rules.ruleset import load_rulesets
 from rules.run import evaluate_one
+from vocabulary.figures import label_of
 from vocabulary.states import CRITERION_LABELS, OUTCOME_LABELS
 
 rules_app = typer.Typer(no_args_is_help=True, help="规则集：检查、测试、事实清单、版本比较")
@@ -125,7 +126,7 @@ def _print_diff(result: DiffRead) -> None:
         f"{result.program} {result.old_version} → {result.new_version}（{result.year} 年度，{result.firms_evaluated} 家企业）：{counts}"
     )
     table = Table(title="变化的企业（节选）")
-    for column in ("统一社会信用代码", "企业名称", "审查单位", "变化", "原因"):
+    for column in (label_of("uscc"), label_of("name"), label_of("bureau"), "变化", "原因"):
         table.add_column(column)
     for firm in result.firms:
         table.add_row(
@@ -133,7 +134,7 @@ def _print_diff(result: DiffRead) -> None:
         )
     console.print(table)
     awards = Table(title=f"奖励金额变化（合计 {result.award_delta_yuan:+,} 元）")
-    for column in ("审查单位", "奖励项目", "原版本（元）", "新版本（元）", "变化（元）"):
+    for column in (label_of("bureau"), "奖励项目", "原版本（元）", "新版本（元）", "变化（元）"):
         awards.add_column(column)
     for row in result.awards:
         if row.delta_yuan:
@@ -170,7 +171,7 @@ def evaluate(
     table = Table(
         title=f"{year} 年度评价：{summary.firms:,} 家企业，新写入 {summary.evaluated:,} 条结论，{summary.unchanged:,} 条未变"
     )
-    for column in ("项目", "符合", "不符合", "资料不全"):
+    for column in ("项目", *OUTCOME_LABELS.values()):
         table.add_column(column, justify="right" if column != "项目" else "left")
     for name, counts in sorted(summary.programs.items()):
         table.add_row(name, f"{counts['eligible']:,}", f"{counts['ineligible']:,}", f"{counts['unknown']:,}")

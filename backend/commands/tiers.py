@@ -10,10 +10,11 @@ import typer
 from rich.table import Table
 
 from backend.commands.common import console, fail, in_transaction, operator
-from backend.models import TIER_LABELS, Tier
 from backend.tiers import annual_review, publication
 from backend.tiers import service as tier_service
 from backend.tiers.schemas import AdmitRequest, NoticeRequest, StatusRead
+from vocabulary.figures import label_of
+from vocabulary.ladder import TIER_LABELS, Tier
 
 tiers_app = typer.Typer(no_args_is_help=True, help="梯度入库：批次、候选、公示、公告入库、复评")
 JsonOption = Annotated[bool, typer.Option("--json", help="输出一个 JSON 对象")]
@@ -30,7 +31,15 @@ def _day(value: str | None, option: str) -> date | None:
 
 def _print_statuses(title: str, statuses: list[StatusRead]) -> None:
     table = Table(title=title)
-    for column in ("记录", "统一社会信用代码", "企业名称", "审查单位", "梯度", "状态", "入库登记编号"):
+    for column in (
+        "记录",
+        label_of("uscc"),
+        label_of("name"),
+        label_of("bureau"),
+        "梯度",
+        "状态",
+        "入库登记编号",
+    ):
         table.add_column(column)
     for s in statuses:
         table.add_row(

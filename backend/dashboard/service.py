@@ -22,19 +22,13 @@ from backend.dashboard import charts
 from backend.dashboard.repository import AwardTotal, DashboardRepository, RunRow, TargetRow
 from backend.evaluations import service as evaluation_service
 from backend.evaluations.schemas import RunSummaryRead
-from backend.models import (
-    AWARD_STATE_LABELS,
-    TARGET_KIND_LABELS,
-    TARGET_METRIC_LABELS,
-    TIER_LABELS,
-    AwardState,
-    Role,
-    Tier,
-)
 from backend.rulesets import service as rulesets
 from backend.targets import service as targets
 from backend.targets.repository import TierCount
 from backend.targets.service import MEASURED_METRICS
+from vocabulary.ladder import TIER_LABELS, Tier
+from vocabulary.states import AWARD_STATE_LABELS, AwardState, Role
+from vocabulary.targets import TARGET_KIND_LABELS, TARGET_METRIC_LABELS
 
 FULL_VIEWERS = frozenset({Role.city, Role.admin})
 TIERS = tuple(Tier)

@@ -17,11 +17,12 @@ from backend.core.security import Actor
 from backend.demo.generator import DemoFirm, DemoGenerator, DemoHistory
 from backend.demo.repository import DemoRepository
 from backend.evaluations import service as evaluation_service
-from backend.models import Role, Source
+from backend.models import Source
 from backend.system import service as system
 from backend.tiers import service as tier_service
 from backend.users import service as user_service
 from backend.users.schemas import NewUser
+from vocabulary.states import Role
 
 DEMO_USERS = (
     # username, password, role, display name, binding

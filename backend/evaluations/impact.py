@@ -11,12 +11,12 @@ from backend.core.security import Actor
 from backend.evaluations.facts import load_raw
 from backend.evaluations.repository import FactsRepository
 from backend.evaluations.service import default_evaluation_date
-from backend.models import Role
 from backend.reference import service as reference
 from backend.rulesets import service as rulesets
 from backend.rulesets.schemas import AwardDelta, DiffRead, DiffRequest, FirmChange
 from rules.errors import RuleError
 from rules.impact import impact_diff
+from vocabulary.states import Role
 
 
 async def impact(session: AsyncSession, actor: Actor, request: DiffRequest) -> DiffRead:

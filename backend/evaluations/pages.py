@@ -22,7 +22,6 @@ from backend.evaluations.schemas import CriterionRead, FirmStatus, WhatIfRequest
 from backend.evaluations.status import LADDER
 from backend.filings import service as filing_service
 from backend.filings.schemas import FilingFiguresIn, FilingRead
-from backend.models import Role
 from backend.reference import service as reference_service
 from backend.rulesets import service as ruleset_service
 from backend.rulesets.schemas import DiffRequest
@@ -30,7 +29,7 @@ from backend.tiers import service as tier_service
 from backend.web.render import render
 from backend.web.session import FormViewerDep, Viewer, ViewerDep
 from vocabulary.figures import FIGURES_BY_NAME, Figure, Kind
-from vocabulary.states import OUTCOME_LABELS
+from vocabulary.states import OUTCOME_LABELS, Role
 from vocabulary.units import YUAN_PER_WAN
 
 pages = APIRouter(include_in_schema=False)

@@ -20,10 +20,10 @@ from backend.evaluations.facts import load_raw
 from backend.evaluations.records import EVALUATION_COLUMNS, build_records
 from backend.evaluations.repository import EvaluationRepository, FactsRepository
 from backend.evaluations.schemas import RunSummaryRead
-from backend.models import Role
 from backend.rulesets import service as rulesets
 from rules.errors import RuleError
 from rules.run import select
+from vocabulary.states import Role
 
 CHUNK = 20_000  # firms per chunk: memory stays flat in the registry's size
 

@@ -31,7 +31,6 @@ from backend.evaluations.schemas import (
 from backend.evaluations.service import default_evaluation_date
 from backend.filings.schemas import FilingFiguresIn
 from backend.firms import service as firm_service
-from backend.models import Role
 from backend.rulesets import service as rulesets
 from rules.derive import RawInputs
 from rules.errors import RuleError
@@ -41,6 +40,7 @@ from rules.facts_file import parse_facts, to_raw
 from rules.ruleset import RuleRegistry
 from rules.run import derive_for, evaluate_derived, evaluate_one, explain, select
 from vocabulary.figures import MAX_YUAN
+from vocabulary.states import Role
 
 LADDER = list(TIERS)  # seedling → gazelle → leader_candidate → leader
 

@@ -12,9 +12,11 @@ from backend.core.openapi import error_responses
 from backend.filings import service as filing_service
 from backend.filings.schemas import FilingCreate, FilingRead, FilingRevisionRead, FilingUpdate
 from backend.firms.params import UsccPath
+from vocabulary.figures import ATTRIBUTES_BY_NAME
 
 router = APIRouter(prefix="/api/firms/{uscc}/filings", tags=["filings"])
-Year = Annotated[int, Path(ge=1980, le=2200, description="会计年度")]
+_YEAR = ATTRIBUTES_BY_NAME["fiscal_year"]
+Year = Annotated[int, Path(ge=_YEAR.minimum, le=_YEAR.maximum, description=_YEAR.label)]
 
 
 @router.get("", response_model=list[FilingRead], responses=error_responses(401, 403, 404, 422))

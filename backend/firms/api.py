@@ -15,7 +15,7 @@ from backend.firms import service as firm_service
 from backend.firms.params import UsccPath
 from backend.firms.repository import FirmFilter
 from backend.firms.schemas import FirmCreate, FirmRead, FirmRevisionRead, FirmSummary, FirmUpdate
-from backend.models import Tier
+from vocabulary.ladder import Tier
 
 router = APIRouter(prefix="/api/firms", tags=["firms"])
 

@@ -13,11 +13,11 @@ from backend.core.pagination import PageParams
 from backend.core.params import PageQuery
 from backend.firms import service as firm_service
 from backend.firms.repository import FirmFilter
-from backend.models import TIER_LABELS, Tier
 from backend.reference import service as reference_service
 from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import ViewerDep
+from vocabulary.ladder import TIER_LABELS, Tier
 
 pages = APIRouter(include_in_schema=False)
 

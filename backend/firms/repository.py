@@ -12,8 +12,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.provenance import with_origin
 from backend.core.security import Actor
-from backend.models import Firm, FirmRevision, Role, TierState, TierStatus
+from backend.models import Firm, FirmRevision, TierStatus
 from importers import uscc as uscc_codes
+from vocabulary.states import Role, TierState
 
 
 @dataclass(frozen=True)

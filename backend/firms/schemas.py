@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from backend.core.provenance_schemas import ProvenanceRead
-from backend.models import Tier
 from importers import uscc
+from vocabulary.ladder import Tier
 
 USCC_DESCRIPTION = (
     "统一社会信用代码（GB 32100）：18 位，由数字和大写字母（不含 I、O、S、V、Z）组成，"

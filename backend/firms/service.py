@@ -22,9 +22,11 @@ from backend.core.security import Actor
 from backend.firms.errors import DuplicateFirm, FirmNotFound
 from backend.firms.repository import FirmFilter, FirmRepository
 from backend.firms.schemas import FirmCreate, FirmRead, FirmRevisionRead, FirmSummary, FirmUpdate
-from backend.models import Bureau, Firm, FirmIdentity, FirmRevision, Role, Tier
+from backend.models import Bureau, Firm, FirmIdentity, FirmRevision
 from backend.reference import service as reference
 from importers import uscc as uscc_codes
+from vocabulary.ladder import Tier
+from vocabulary.states import Role
 
 IDENTITY_FIELDS = tuple(FirmIdentity.model_fields)
 

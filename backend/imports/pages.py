@@ -23,13 +23,14 @@ from backend.imports import service as import_service
 from backend.imports.runs import Outcome, nothing_imported
 from backend.imports.schemas import ImportIssueRead, ImportRunRead
 from backend.imports.uploads import UploadTooLarge, read_upload
-from backend.models import ImportRun, Role
+from backend.models import ImportRun
 from backend.reference import service as reference_service
 from backend.web.flash import redirect_with_flash
 from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import FormViewerDep, Viewer, ViewerDep
 from vocabulary.imports import IMPORTS, ImportKind
+from vocabulary.states import Role
 
 pages = APIRouter(include_in_schema=False)
 

@@ -118,9 +118,7 @@ def _plan_firms(
         problem = _firm_problem(firm, bureau, bureau_names, existing.get(firm.uscc))
         if problem is not None:
             plan.issues.append(
-                _issue(
-                    result, firm.row, problem, header="统一社会信用代码", value=firm.uscc, field_name="uscc"
-                )
+                _issue(result, firm.row, problem, header=label_of("uscc"), value=firm.uscc, field_name="uscc")
             )
             plan.blocked_rows.add(firm.row)
             continue
@@ -133,7 +131,7 @@ def _plan_firms(
             plan.renames.append((int(current.firm_id), str(current.name), firm))
             planned.add(firm.uscc)
             plan.issues.append(_issue(result, firm.row, f"企业名称将由“{current.name}”更新为“{name}”", severity="warning",
-                                      header="企业名称", value=name, field_name="name"))  # fmt: skip
+                                      header=label_of("name"), value=name, field_name="name"))  # fmt: skip
         _cross_check_registration(plan, result, firm, current, registered.get(firm.uscc))
 
 
@@ -151,7 +149,7 @@ def _firm_problem(
     if current is None:
         missing = [
             label
-            for key, label in (("name", "企业名称"), ("registered_on", "注册日期"))
+            for key, label in ((key, label_of(key)) for key in ("name", "registered_on"))
             if not firm.identity.get(key)
         ]
         if missing:
@@ -176,12 +174,12 @@ def _cross_check_registration(
         and registered_on != current.registered_on
     ):
         plan.issues.append(_issue(result, firm.row, f"注册日期与登记库不一致（登记库：{current.registered_on}），未修改",
-                                  severity="warning", header="注册日期", value=registered_on, field_name="registered_on"))  # fmt: skip
+                                  severity="warning", header=label_of("registered_on"), value=registered_on, field_name="registered_on"))  # fmt: skip
     if record is None:
         return
     if registered_on and record.registered_on and registered_on != record.registered_on:
         plan.issues.append(_issue(result, firm.row, f"与企业登记信息库的成立日期（{record.registered_on}）不一致",
-                                  severity="warning", header="注册日期", value=registered_on, field_name="registered_on"))  # fmt: skip
+                                  severity="warning", header=label_of("registered_on"), value=registered_on, field_name="registered_on"))  # fmt: skip
     for flag, label in (
         ("abnormal_operation", "经营异常名录"),
         ("serious_violation", "严重违法失信企业名单"),

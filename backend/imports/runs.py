@@ -14,12 +14,12 @@ from backend.audit import service as audit
 from backend.core.errors import Forbidden, NotFound, Unprocessable
 from backend.core.security import Actor
 from backend.imports.repository import ImportRepository
-from backend.models import ImportFile, ImportRun, Role
+from backend.models import ImportFile, ImportRun
 from importers.errors import ImportRejected
 from importers.filings import Issue
 from importers.limits import DEFAULT_LIMITS, Limits
 from vocabulary.imports import IMPORTS_BY_KIND, ImportKind, ImportSpec
-from vocabulary.states import roles_text
+from vocabulary.states import Role, roles_text
 
 
 @dataclass(frozen=True)

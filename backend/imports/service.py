@@ -41,7 +41,7 @@ from backend.imports.runs import (
     sorted_issues,
     store_run,
 )
-from backend.models import ImportIssue, ImportRun, Role, Source
+from backend.models import ImportIssue, ImportRun, Source
 from backend.reference import service as reference_service
 from importers.annotate import annotate
 from importers.errors import ImportRejected
@@ -50,6 +50,7 @@ from importers.limits import DEFAULT_LIMITS, Limits
 from importers.template import blank_template
 from importers.uscc import accepted_status
 from vocabulary.imports import ImportKind
+from vocabulary.states import Role
 
 FIRM_COLUMNS = ("id", "uscc", "uscc_status", "name", "bureau_code", "district_code", "functional_zone", "registered_on",
                 "revision_no", "created_at", "updated_at")  # fmt: skip

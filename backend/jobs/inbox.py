@@ -31,6 +31,7 @@ from backend.models import ImportIssue
 from backend.reference import service as reference_service
 from importers.limits import Limits
 from vocabulary.imports import ImportKind
+from vocabulary.states import IMPORT_RUN_LABELS, ImportRunStatus
 
 logger = logging.getLogger(__name__)
 SETTLE_SECONDS = 10.0  # a file still being copied in is left for the next run
@@ -148,7 +149,7 @@ def _move_with_report(
     report = [
         f"文件：{path.name}",
         f"处理时间：{stamp}",
-        f"结果：{'已导入' if verdict == DONE else '未导入'}",
+        f"结果：{IMPORT_RUN_LABELS[ImportRunStatus.committed] if verdict == DONE else '未导入'}",
         text,
     ]
     if issues:

@@ -16,7 +16,8 @@ from backend.jobs.tasks import JOB_LABELS
 from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import ViewerDep
-from vocabulary.states import JOB_STATUS_LABELS
+from vocabulary.figures import label_of
+from vocabulary.states import IMPORT_RUN_LABELS, JOB_STATUS_LABELS, ImportRunStatus, JobStatus
 
 pages = APIRouter(include_in_schema=False)
 
@@ -25,8 +26,8 @@ STATUS_BADGES = {"succeeded": "pass", "failed": "fail", "interrupted": "fail", "
                  "idle": "provisional"}  # fmt: skip
 # What the jobs count (backend/jobs/*: inbox, nightly evaluation, scheduled exports, reminders).
 COUNT_LABELS = {
-    "files": "文件", "done": "已导入", "failed": "失败", "year": "年度", "firms": "企业", "evaluated": "已评价",
-    "unchanged": "未变化", "bureaus": "审查单位", "rows": "行", "reminders": "提醒", "hte_expiring": "高企证书到期",
+    "files": "文件", "done": IMPORT_RUN_LABELS[ImportRunStatus.committed], "failed": JOB_STATUS_LABELS[JobStatus.failed], "year": "年度", "firms": "企业", "evaluated": "已评价",
+    "unchanged": "未变化", "bureaus": label_of("bureau"), "rows": "行", "reminders": "提醒", "hte_expiring": "高企证书到期",
     "annual_filing": "年度数据未填报", "tech_sme": "科小未登记",
 }  # fmt: skip
 

@@ -9,7 +9,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.core.errors import Forbidden
 from backend.core.security import Actor
 from backend.jobs.repository import JobRepository
-from backend.models import JobRun, Role
+from backend.models import JobRun
+from vocabulary.states import Role
 
 
 async def list_runs(

@@ -88,7 +88,7 @@ def _removed_reason(live: Any) -> str:
     if state == AwardState.exported:
         return f"已列入正式拨付清单（导出记录 #{run_id}）" if run_id else "已列入正式拨付清单"
     if state == AwardState.paid:
-        return "已拨付"
+        return AWARD_STATE_LABELS[AwardState.paid]
     if state == AwardState.approved:
         return "不再符合本清单的筛选条件（如审查单位变更）"
     label = AWARD_STATE_LABELS.get(state, state)

@@ -18,10 +18,10 @@ from backend.core import clock
 from backend.lists.built import BuiltList, Row, numbered
 from backend.lists.params import ListParams
 from backend.lists.repository import ExportRepository, Rows
-from backend.models import TARGET_KIND_LABELS, TARGET_METRIC_LABELS
 from backend.targets import service as targets_service
 from exports.changes import SnapshotRow
 from vocabulary.ladder import TIER_LABELS, CertificateKind
+from vocabulary.targets import TARGET_KIND_LABELS, TARGET_METRIC_LABELS
 
 # What a reminder is about: the reminders job counts them by code, the list names them in words.
 REMINDER_SUBJECTS = {

@@ -22,7 +22,6 @@ from backend.lists.download import export_response
 from backend.lists.errors import ExportForbidden
 from backend.lists.params import DEFAULT_REMINDER_DAYS, ListParams, parse_kind
 from backend.lists.schemas import ExportRunDetail, ExportRunRead
-from backend.models import TIER_LABELS, Role
 from backend.reference import service as reference_service
 from backend.rulesets import service as ruleset_service
 from backend.tiers import service as tier_service
@@ -30,7 +29,9 @@ from backend.web.paging import Pager
 from backend.web.render import render
 from backend.web.session import FormViewerDep, ViewerDep
 from exports.changes import CHANGE_NAMES
+from vocabulary.ladder import TIER_LABELS
 from vocabulary.lists import FILTERS_BY_NAME, LIST_TITLES, Filter, ListSpec
+from vocabulary.states import Role
 
 pages = APIRouter(include_in_schema=False)
 

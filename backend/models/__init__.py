@@ -2,14 +2,12 @@
 
 from backend.models.audit import AuditLog
 from backend.models.award import (
-    AWARD_STATE_LABELS,
     Award,
     AwardBudget,
     AwardEvent,
     AwardExclusion,
-    AwardState,
 )
-from backend.models.certificate import Certificate, CertificateKind, CertificateStatus
+from backend.models.certificate import Certificate, CertificateStatus
 from backend.models.evaluation import Evaluation, EvaluationLatest, FactSnapshot, RulesetVersion
 from backend.models.export_run import ExportRun
 from backend.models.filing import Filing, FilingFigures, FilingRevision
@@ -19,41 +17,25 @@ from backend.models.import_run import BusinessRecord, ImportFile, ImportIssue, I
 from backend.models.job_run import JobRun
 from backend.models.provenance import Provenance, Source
 from backend.models.reference import Bureau, District, FunctionalZone
-from backend.models.target import TARGET_KIND_LABELS, TARGET_METRIC_LABELS, DistrictTarget
+from backend.models.target import DistrictTarget
 from backend.models.tier import (
-    TIER_LABELS,
-    TIER_PREFIXES,
-    TIER_STATE_LABELS,
-    BatchState,
     Objection,
-    Tier,
     TierBatch,
-    TierState,
     TierStatus,
     TierTransition,
 )
-from backend.models.user import ROLE_LABELS, AuthToken, LoginFailure, Role, User
+from backend.models.user import AuthToken, LoginFailure, User
 
 __all__ = [
-    "AWARD_STATE_LABELS",
-    "ROLE_LABELS",
-    "TARGET_KIND_LABELS",
-    "TARGET_METRIC_LABELS",
-    "TIER_LABELS",
-    "TIER_PREFIXES",
-    "TIER_STATE_LABELS",
     "AuditLog",
     "AuthToken",
     "Award",
     "AwardBudget",
     "AwardEvent",
     "AwardExclusion",
-    "AwardState",
-    "BatchState",
     "Bureau",
     "BusinessRecord",
     "Certificate",
-    "CertificateKind",
     "CertificateStatus",
     "District",
     "DistrictTarget",
@@ -76,13 +58,10 @@ __all__ = [
     "LoginFailure",
     "Objection",
     "Provenance",
-    "Role",
     "RulesetVersion",
     "Source",
     "StateHistory",
-    "Tier",
     "TierBatch",
-    "TierState",
     "TierStatus",
     "TierTransition",
     "User",

@@ -9,9 +9,6 @@ from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field, utc_now
 from backend.models.history import StateHistory
-from vocabulary.states import AWARD_STATE_LABELS, AwardState
-
-__all__ = ["AWARD_STATE_LABELS", "Award", "AwardBudget", "AwardEvent", "AwardExclusion", "AwardState"]
 
 
 class Award(SQLModel, table=True):

@@ -9,9 +9,6 @@ from sqlalchemy import BigInteger, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field
-from vocabulary.ladder import CertificateKind
-
-__all__ = ["Certificate", "CertificateKind", "CertificateStatus"]
 
 
 class CertificateStatus(StrEnum):

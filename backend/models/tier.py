@@ -9,11 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field, utc_now
 from backend.models.history import StateHistory
-from vocabulary.ladder import TIER_LABELS, TIER_PREFIXES, Tier
-from vocabulary.states import TIER_STATE_LABELS, BatchState, TierState
-
-__all__ = ["TIER_LABELS", "TIER_PREFIXES", "TIER_STATE_LABELS", "BatchState", "Objection", "Tier", "TierBatch",
-           "TierState", "TierStatus", "TierTransition"]  # fmt: skip
+from vocabulary.states import BatchState
 
 
 class TierBatch(SQLModel, table=True):

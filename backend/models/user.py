@@ -8,9 +8,6 @@ from sqlalchemy import BigInteger, CheckConstraint, DateTime
 from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field
-from vocabulary.states import ROLE_LABELS, Role
-
-__all__ = ["ROLE_LABELS", "AuthToken", "LoginFailure", "Role", "User"]
 
 
 class User(SQLModel, table=True):

@@ -14,13 +14,12 @@ from fastapi.responses import Response
 
 from backend.core import clock
 from backend.core.db import SessionDep
-from backend.models import Tier
 from backend.reference import service as reference
 from backend.rulesets import service as ruleset_service
 from backend.rulesets.schemas import RuleSetSummary
 from backend.web.render import render
 from backend.web.session import ViewerDep
-from vocabulary.ladder import PROGRAM_KIND_LABELS
+from vocabulary.ladder import PROGRAM_KIND_LABELS, Tier
 
 pages = APIRouter(include_in_schema=False)
 

@@ -15,11 +15,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
 from backend.core.security import Actor
-from backend.models import Firm, TierState, TierStatus
+from backend.models import Firm, TierStatus
 from backend.tiers import transitions
 from backend.tiers.repository import Decision, TierRepository
 from backend.tiers.schemas import AnnualReviewItem, AnnualReviewRead
 from backend.tiers.service import require_city
+from vocabulary.states import TierState
 
 INCOMPLETE = "资料不全，待补充"
 

@@ -14,7 +14,6 @@ from backend.core.openapi import error_responses
 from backend.core.pagination import Page, PageParams
 from backend.core.params import PageQuery, SizeQuery
 from backend.firms.params import UsccPath
-from backend.models import Tier, TierState
 from backend.tiers import annual_review, publication
 from backend.tiers import service as tier_service
 from backend.tiers.repository import MemberFilter
@@ -38,6 +37,8 @@ from backend.tiers.schemas import (
     StatusRead,
     TierStatusRead,
 )
+from vocabulary.ladder import Tier
+from vocabulary.states import TierState
 
 history_router = APIRouter(prefix="/api/firms/{uscc}/tiers", tags=["tiers"])
 workflow = APIRouter(prefix="/api/tiers", tags=["tiers"])

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 from backend.core.errors import Conflict, NotFound
 from backend.core.machine import MoveRefused
-from backend.models import TIER_STATE_LABELS, TierState
-from vocabulary.states import BATCH_STATE_LABELS, OBJECTION_LABELS
+from vocabulary.states import BATCH_STATE_LABELS, OBJECTION_LABELS, TIER_STATE_LABELS, TierState
 
 
 def state_label(state: str | None) -> str:

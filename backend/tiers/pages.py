@@ -23,7 +23,6 @@ from backend.core.db import SessionDep
 from backend.core.errors import AppError, Conflict, Forbidden, Unprocessable
 from backend.core.pagination import MAX_PAGE_SIZE, Page, PageNumber, PageParams
 from backend.core.security import Actor
-from backend.models import TIER_LABELS, BatchState, Role, Tier, TierState
 from backend.reference import service as reference
 from backend.tiers import publication
 from backend.tiers import service as tier_service
@@ -42,6 +41,8 @@ from backend.web.flash import redirect_with_flash
 from backend.web.paging import Pager, query_string
 from backend.web.render import render
 from backend.web.session import FormViewerDep, Viewer, ViewerDep
+from vocabulary.ladder import TIER_LABELS, Tier
+from vocabulary.states import TIER_STATE_LABELS, BatchState, Role, TierState
 
 pages = APIRouter(include_in_schema=False)
 
@@ -125,9 +126,9 @@ ReviewAction = Literal["district_approve", "district_reject", "city_approve", "c
 Decision = Literal["approve", "reject"]
 # action -> (review, decision, what the flash message calls it)
 REVIEW_ACTIONS: dict[str, tuple[Literal["district", "city"], Decision, str]] = {
-    "district_approve": ("district", "approve", "区审查通过"),
+    "district_approve": ("district", "approve", TIER_STATE_LABELS[TierState.district_approved]),
     "district_reject": ("district", "reject", "区审查退回"),
-    "city_approve": ("city", "approve", "市级审核通过"),
+    "city_approve": ("city", "approve", TIER_STATE_LABELS[TierState.city_approved]),
     "city_reject": ("city", "reject", "市级审核退回"),
 }
 

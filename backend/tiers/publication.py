@@ -15,17 +15,7 @@ from backend.audit import service as audit
 from backend.core import clock
 from backend.core.errors import Forbidden, Unprocessable
 from backend.core.security import Actor
-from backend.models import (
-    TIER_PREFIXES,
-    BatchState,
-    Firm,
-    Objection,
-    Role,
-    Tier,
-    TierBatch,
-    TierState,
-    TierStatus,
-)
+from backend.models import Firm, Objection, TierBatch, TierStatus
 from backend.tiers import transitions
 from backend.tiers.errors import (
     BatchWithoutApproved,
@@ -46,6 +36,8 @@ from backend.tiers.schemas import (
     ObjectionResolve,
 )
 from backend.tiers.service import batch_read, get_batch, load_statuses, require_city, status_read
+from vocabulary.ladder import TIER_PREFIXES, Tier
+from vocabulary.states import BatchState, Role, TierState
 
 NOTICE_DAYS = 7  # default 公示 window: today and the 6 days after it
 

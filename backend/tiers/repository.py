@@ -19,12 +19,12 @@ from backend.models import (
     Firm,
     Objection,
     RulesetVersion,
-    Tier,
     TierBatch,
-    TierState,
     TierStatus,
     TierTransition,
 )
+from vocabulary.ladder import Tier
+from vocabulary.states import TierState
 
 TIER_ORDER = case({tier.value: rank for rank, tier in enumerate(Tier)}, value=col(TierStatus.tier))
 BATCH_LOCK = 0x7469  # pg_advisory_xact_lock(key, year): batches of a year are numbered one at a time

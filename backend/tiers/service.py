@@ -20,17 +20,7 @@ from backend.core.errors import Forbidden, Unprocessable
 from backend.core.pagination import Page, PageParams
 from backend.core.security import Actor
 from backend.firms import service as firm_service
-from backend.models import (
-    TIER_LABELS,
-    BatchState,
-    Bureau,
-    Firm,
-    Role,
-    Tier,
-    TierBatch,
-    TierState,
-    TierStatus,
-)
+from backend.models import Bureau, Firm, TierBatch, TierStatus
 from backend.reference import service as reference
 from backend.tiers import transitions
 from backend.tiers.errors import (
@@ -53,7 +43,8 @@ from backend.tiers.schemas import (
     TierStatusRead,
     TierTransitionRead,
 )
-from vocabulary.states import BATCH_STATE_LABELS
+from vocabulary.ladder import TIER_LABELS, Tier
+from vocabulary.states import BATCH_STATE_LABELS, TIER_STATE_LABELS, BatchState, Role, TierState
 
 NOMINATED = "评价结果为“符合”，列为候选"
 SITE_CHECKED = frozenset({Tier.leader, Tier.leader_candidate})  # 现场调查 before city approval
@@ -301,7 +292,8 @@ async def district_review(session: AsyncSession, actor: Actor, body: ReviewReque
     """区审查, all or nothing: candidates → district_approved, or → rejected with a reason."""
     _require_district_reviewer(actor)
     if body.decision == "approve":
-        to_state, reason = TierState.district_approved, body.reason or "区审查通过"
+        to_state = TierState.district_approved
+        reason = body.reason or TIER_STATE_LABELS[to_state]
     else:
         to_state = TierState.rejected
         reason = "区审查未通过：" + _reason(body.reason, "reason", "驳回须填写理由")
@@ -334,7 +326,7 @@ async def city_review(session: AsyncSession, actor: Actor, body: CityReviewReque
             reason = (
                 f"现场调查：{body.site_check}"
                 if status.tier in SITE_CHECKED
-                else body.reason or "市级审核通过"
+                else body.reason or TIER_STATE_LABELS[TierState.city_approved]
             )
         await transitions.move(session, actor, status, firm, to_state, reason)
     return [status_read(status, firm) for status, firm in rows]

@@ -15,9 +15,9 @@ from backend.audit import service as audit
 from backend.core import clock
 from backend.core.machine import Machine, Moves
 from backend.core.security import Actor
-from backend.models import TIER_STATE_LABELS, BatchState, Firm, TierState, TierStatus, TierTransition
+from backend.models import Firm, TierStatus, TierTransition
 from backend.tiers.errors import BatchTransitionInvalid, TransitionInvalid
-from vocabulary.states import BATCH_STATE_LABELS
+from vocabulary.states import BATCH_STATE_LABELS, TIER_STATE_LABELS, BatchState, TierState
 
 S = TierState
 STATUSES = Machine(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from backend.models import Role
+from vocabulary.states import Role
 
 
 class NewUser(BaseModel):

@@ -15,10 +15,11 @@ from backend.auth.repository import UserRepository
 from backend.core.errors import Unprocessable
 from backend.core.security import Actor, hash_password
 from backend.firms import service as firm_service
-from backend.models import Role, User
+from backend.models import User
 from backend.reference import service as reference_service
 from backend.users.errors import DuplicateUser
 from backend.users.schemas import NewUser
+from vocabulary.states import Role
 
 
 async def create_user(session: AsyncSession, actor: Actor, data: NewUser) -> User:

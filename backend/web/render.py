@@ -13,9 +13,9 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from backend.models import ROLE_LABELS, TIER_LABELS, TIER_STATE_LABELS, Role
 from backend.web.flash import clear_flash, pending_flash
-from vocabulary.states import BATCH_STATE_LABELS, VALIDITY_LABELS
+from vocabulary.ladder import TIER_LABELS
+from vocabulary.states import BATCH_STATE_LABELS, ROLE_LABELS, TIER_STATE_LABELS, VALIDITY_LABELS, Role
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"

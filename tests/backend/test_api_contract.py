@@ -10,8 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.config import Settings
 from backend.main import create_app
-from backend.models import Role
 from tests.factories.users import LoggedIn, make_user
+from vocabulary.states import Role
 
 ERROR_BODY = "#/components/schemas/ErrorBody"
 METHODS = ("get", "post", "put", "patch", "delete")

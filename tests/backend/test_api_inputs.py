@@ -12,12 +12,12 @@ import httpx
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import Role
 from tests.backend.awards.support import CITY_FIRST, YEAR, awards_of, compute, decide
 from tests.backend.pages_support import browse_as
 from tests.factories.firms import make_firm, new_uscc
 from tests.factories.users import LoggedIn, make_user
 from vocabulary.figures import MAX_YUAN
+from vocabulary.states import Role
 
 HUGE = 36893488147419103233  # 2**65 + 1
 CONTROL = "不能包含不可见的控制字符"

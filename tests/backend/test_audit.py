@@ -24,13 +24,9 @@ from backend.models import (
     Award,
     AwardBudget,
     AwardExclusion,
-    AwardState,
-    BatchState,
     Firm,
     Objection,
-    Role,
     TierBatch,
-    TierState,
     TierStatus,
 )
 from tests.backend.awards.support import CITY_FIRST, decide
@@ -41,6 +37,7 @@ from tests.factories.firms import make_firm, new_uscc
 from tests.factories.tiers import make_decision
 from tests.factories.users import PASSWORD, LoggedIn, make_user
 from tests.importers import workbooks as wb
+from vocabulary.states import AwardState, BatchState, Role, TierState
 
 Call = Callable[[httpx.AsyncClient, AsyncSession, LoggedIn], Awaitable[httpx.Response]]
 RowCheck = Callable[[AuditLog], None]

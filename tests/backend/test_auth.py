@@ -6,9 +6,9 @@ import httpx
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import Role
 from tests.factories.firms import make_firm
 from tests.factories.users import PASSWORD, make_user
+from vocabulary.states import Role
 
 
 async def test_login_returns_a_token_that_identifies_the_user(

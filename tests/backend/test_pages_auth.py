@@ -11,11 +11,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.core.config import Settings
 from backend.core.db import SessionFactory, get_session_factory
 from backend.main import create_app
-from backend.models import Role
 from backend.web.session import SESSION_COOKIE
 from tests.backend.pages_support import browse_as, form_token
 from tests.factories.firms import make_firm
 from tests.factories.users import PASSWORD, make_user
+from vocabulary.states import Role
 
 
 def _login_token(html: str) -> str:

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import Role
 from tests.factories.filings import make_filing
 from tests.factories.firms import make_firm, new_uscc
 from tests.factories.users import LoggedIn, make_user
+from vocabulary.states import Role
 
 ROLES = [Role.enterprise, Role.bureau, Role.city, Role.finance, Role.admin]
 

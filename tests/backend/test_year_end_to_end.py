@@ -25,13 +25,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.security import Actor
 from backend.evaluations import service as evaluation_service
-from backend.models import Certificate, Firm, Role
+from backend.models import Certificate, Firm
 from exports.capitals import yuan_capitals
 from tests.backend.tiers.support import YEAR, database_state, days_ago, notice_window, ok, post, today
 from tests.factories.evaluations import CLEAN, last_fiscal_year, seedling_firm
 from tests.factories.filings import make_filing
 from tests.factories.firms import make_firm
 from tests.factories.users import LoggedIn, make_user
+from vocabulary.states import Role
 
 AWARD = "hte_city_first"  # 市级高企首次认定奖励
 AWARD_YUAN = 100_000

@@ -17,20 +17,11 @@ from backend.awards.errors import AlreadyApproved, AlreadyPaid, NotApproved, Not
 from backend.awards.errors import TransitionInvalid as AwardTransitionInvalid
 from backend.core.machine import Machine, MoveRefused
 from backend.core.security import Actor
-from backend.models import (
-    Award,
-    AwardEvent,
-    AwardState,
-    Role,
-    StateHistory,
-    TierState,
-    TierStatus,
-    TierTransition,
-)
+from backend.models import Award, AwardEvent, StateHistory, TierStatus, TierTransition
 from backend.tiers import transitions as tier_transitions
 from backend.tiers.errors import BatchTransitionInvalid
 from backend.tiers.errors import TransitionInvalid as TierTransitionInvalid
-from vocabulary.states import TIER_STATE_LABELS
+from vocabulary.states import TIER_STATE_LABELS, AwardState, Role, TierState
 
 CITY = Actor(user_id=7, label="city", role=Role.city)
 AT = datetime(2025, 6, 1, 8, tzinfo=UTC)

@@ -11,8 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.core.security import Actor
 from backend.firms import service as firm_service
 from backend.firms.schemas import FirmCreate
-from backend.models import Firm, Role
+from backend.models import Firm
 from importers.uscc import check_char
+from vocabulary.states import Role
 
 _numbers = itertools.count(1)
 OPERATOR = Actor(user_id=None, label="test", role=Role.admin)

@@ -10,7 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
 from backend.core.security import new_token, token_digest
-from backend.models import AuthToken, Firm, Role, User
+from backend.models import AuthToken, Firm, User
+from vocabulary.states import Role
 
 _numbers = itertools.count(1)
 # A real argon2 hash of "correct horse battery staple", made once: hashing per user is slow.

@@ -28,9 +28,10 @@ from backend.awards import service as award_service
 from backend.core.config import Settings
 from backend.core.db import make_engine, make_session_factory, transaction
 from backend.core.security import Actor
-from backend.models import Award, AwardState
+from backend.models import Award
 from importers.uscc import check_char
 from tests.faults.lab import connect
+from vocabulary.states import AwardState
 
 INVARIANTS = {
     "a filing without its current revision": """

@@ -5,12 +5,13 @@ from __future__ import annotations
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import Award, AwardState, Role
+from backend.models import Award
 from tests.backend.awards.support import sql
 from tests.backend.lists.helpers import make_award
 from tests.backend.pages_support import browse_as, form_token
 from tests.factories.firms import make_firm
 from tests.factories.users import make_user
+from vocabulary.states import AwardState, Role
 
 YEAR = 2032  # a year no other award test fills
 PROGRAM = "hte_city_re"

@@ -7,7 +7,6 @@ import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.awards import repository as award_repository
-from backend.models import Role
 from tests.backend.awards.support import (
     CITY_FIRST,
     LOAN,
@@ -22,6 +21,7 @@ from tests.backend.awards.support import (
 )
 from tests.factories.firms import make_firm
 from tests.factories.users import make_user
+from vocabulary.states import Role
 
 
 async def test_eligible_decision_becomes_an_award_with_its_amount(

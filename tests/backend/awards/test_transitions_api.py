@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.awards import service as award_service
 from backend.awards.errors import NotApproved
-from backend.models import ExportRun, Firm, Role
+from backend.models import ExportRun, Firm
 from tests.backend.awards.support import (
     CITY_FIRST,
     LOAN,
@@ -26,6 +26,7 @@ from tests.backend.awards.support import (
 )
 from tests.factories.firms import OPERATOR, make_firm
 from tests.factories.users import LoggedIn, make_user
+from vocabulary.states import Role
 
 
 async def computed(

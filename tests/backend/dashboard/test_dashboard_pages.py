@@ -11,12 +11,13 @@ from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
-from backend.models import Award, AwardBudget, DistrictTarget, Firm, Role, TierStatus
+from backend.models import Award, AwardBudget, DistrictTarget, Firm, TierStatus
 from tests.backend.dashboard.html import flashes, row_for, table_rows
 from tests.backend.pages_support import browse_as
 from tests.factories.evaluations import seedling_firm
 from tests.factories.firms import make_firm
 from tests.factories.users import make_user
+from vocabulary.states import Role
 
 YEAR = clock.today().year
 JINGHAI = "静海区"

@@ -14,8 +14,8 @@ from backend.core import clock
 from backend.core.security import Actor
 from backend.demo import service as demo_service
 from backend.demo.generator import BUREAU_WEIGHTS, DemoGenerator, DemoHistory, allocate
-from backend.models import Role
 from importers.uscc import UsccStatus, validate
+from vocabulary.states import Role
 
 TODAY = date(2026, 11, 22)
 

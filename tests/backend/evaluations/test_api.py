@@ -14,10 +14,10 @@ from backend.core import clock
 from backend.evaluations import service
 from backend.filings import service as filing_service
 from backend.filings.schemas import FilingUpdate
-from backend.models import Role
 from tests.factories.evaluations import last_fiscal_year, seedling_firm
 from tests.factories.firms import OPERATOR, make_firm
 from tests.factories.users import LoggedIn, make_user
+from vocabulary.states import Role
 
 YEAR = clock.today().year
 

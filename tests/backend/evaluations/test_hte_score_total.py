@@ -16,12 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
 from backend.evaluations import service
-from backend.models import Firm, Role
+from backend.models import Firm
 from tests.backend.evaluations.test_api import criterion, decision
 from tests.factories.evaluations import CLEAN
 from tests.factories.filings import make_filing
 from tests.factories.firms import OPERATOR, make_firm
 from tests.factories.users import LoggedIn, make_user
+from vocabulary.states import Role
 
 YEAR = clock.today().year
 LABEL = "高企认定专家评审总分"

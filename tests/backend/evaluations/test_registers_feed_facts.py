@@ -17,10 +17,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.core import clock
 from backend.evaluations import service
 from backend.evaluations.facts import load_raw
-from backend.models import BusinessRecord, Firm, ImportRun, IpRecord, Role
+from backend.models import BusinessRecord, Firm, ImportRun, IpRecord
 from tests.factories.evaluations import last_fiscal_year, seedling_firm
 from tests.factories.firms import OPERATOR
 from tests.factories.users import make_user
+from vocabulary.states import Role
 
 YEAR = clock.today().year
 

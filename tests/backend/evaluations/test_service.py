@@ -15,11 +15,11 @@ from backend.core.security import Actor
 from backend.evaluations import service
 from backend.filings import service as filing_service
 from backend.filings.schemas import FilingUpdate
-from backend.models import Role
 from backend.rulesets.service import registry
 from rules.evaluate import evaluate_facts
 from tests.factories.evaluations import last_fiscal_year, seedling_firm
 from tests.factories.firms import OPERATOR
+from vocabulary.states import Role
 
 YEAR = clock.today().year
 

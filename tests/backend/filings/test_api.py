@@ -13,11 +13,12 @@ from backend.core import clock
 from backend.core.provenance import Origin
 from backend.filings import service as filing_service
 from backend.filings.schemas import FilingUpdate
-from backend.models import ImportRun, Role, Source
+from backend.models import ImportRun, Source
 from backend.models.firm import Firm
 from tests.factories.filings import make_filing
 from tests.factories.firms import make_firm
 from tests.factories.users import LoggedIn, make_user
+from vocabulary.states import Role
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ import httpx
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import Role, TierStatus
+from backend.models import TierStatus
 from tests.factories.firms import make_firm, new_uscc
 from tests.factories.users import LoggedIn, make_user
+from vocabulary.states import Role
 
 
 @pytest.fixture

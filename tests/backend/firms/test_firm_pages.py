@@ -7,10 +7,11 @@ import re
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import Firm, Role
+from backend.models import Firm
 from tests.backend.pages_support import browse_as
 from tests.factories.firms import make_firm
 from tests.factories.users import make_user
+from vocabulary.states import Role
 
 
 def listed(html: str) -> list[str]:

@@ -15,12 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core.config import Settings
 from backend.main import create_app
-from backend.models import AuditLog, Filing, Firm, ImportRun, Role
+from backend.models import AuditLog, Filing, Firm, ImportRun
 from tests.factories.filings import make_filing
 from tests.factories.firms import make_firm, new_uscc
 from tests.factories.users import LoggedIn, make_user
 from tests.importers import hostile as h
 from tests.importers import workbooks as wb
+from vocabulary.states import Role
 
 HEADER = ["序号", "企业名称", "统一社会信用代码", "注册日期", "会计年度", "营业收入（万元）", "研发费用（万元）",
           "职工总数", "科技人员数"]  # fmt: skip

@@ -11,10 +11,10 @@ from backend.cli import app
 from backend.core.errors import Forbidden
 from backend.core.security import Actor
 from backend.imports.runs import may_import
-from backend.models import Role
 from tests.backend.pages_support import browse_as
 from tests.factories.users import make_user
 from vocabulary.imports import IMPORTS
+from vocabulary.states import Role
 
 
 @pytest.mark.parametrize("role", [Role.city, Role.bureau, Role.finance])

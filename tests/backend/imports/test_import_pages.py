@@ -11,12 +11,13 @@ import openpyxl  # type: ignore[import-untyped, unused-ignore]
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import Firm, ImportRun, Role
+from backend.models import Firm, ImportRun
 from tests.backend.imports.test_import_api import row, workbook
 from tests.backend.pages_support import browse_as, form_token
 from tests.factories.firms import new_uscc
 from tests.factories.users import LoggedIn, make_user
 from tests.importers import workbooks as wb
+from vocabulary.states import Role
 
 FILE_NAME = "静海区雏鹰申报.xlsx"
 

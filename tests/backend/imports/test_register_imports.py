@@ -9,10 +9,11 @@ import httpx
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import BusinessRecord, IpRecord, Role
+from backend.models import BusinessRecord, IpRecord
 from tests.factories.firms import make_firm
 from tests.factories.users import LoggedIn, make_user
 from tests.importers import workbooks as wb
+from vocabulary.states import Role
 
 
 async def upload(

@@ -8,10 +8,11 @@ from typing import Any
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import JobRun, Role
+from backend.models import JobRun
 from tests.backend.pages_support import browse_as
 from tests.factories.firms import make_firm
 from tests.factories.users import make_user
+from vocabulary.states import Role
 
 FIRED = datetime(2031, 3, 4, 1, 0, tzinfo=UTC)  # 09:00 in Tianjin
 

@@ -16,7 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.core.security import Actor
 from backend.lists import service as export_service
 from backend.lists.params import ListParams
-from backend.models import Award, AwardState, Firm, Role
+from backend.models import Award, Firm
+from vocabulary.states import AwardState, Role
 
 CITY = Actor(user_id=None, label="test:city", role=Role.city)
 FINANCE = Actor(user_id=None, label="test:finance", role=Role.finance)

@@ -11,10 +11,11 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import AuditLog, ExportRun, Role
+from backend.models import AuditLog, ExportRun
 from tests.backend.lists.helpers import YEAR, make_award
 from tests.factories.firms import make_firm
 from tests.factories.users import make_user
+from vocabulary.states import Role
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import Award, AwardState
+from backend.models import Award
 from tests.backend.lists.helpers import YEAR, make_award
 from tests.factories.firms import make_firm
+from vocabulary.states import AwardState
 
 TIDU = Path(sys.executable).parent / "tidu"
 

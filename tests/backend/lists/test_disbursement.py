@@ -12,9 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from backend.awards import service as award_service
 from backend.lists.files import export_to_file
 from backend.lists.params import ListParams
-from backend.models import Award, AwardState, ExportRun
+from backend.models import Award, ExportRun
 from tests.backend.lists.helpers import CITY, FINANCE, YEAR, db_sum, export, make_award
 from tests.factories.firms import make_firm
+from vocabulary.states import AwardState
 
 HEADERS = [
     "序号",

@@ -10,12 +10,12 @@ import httpx
 import openpyxl  # type: ignore[import-untyped, unused-ignore]
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import AwardState, Role
 from tests.backend.awards.support import decide, sql
 from tests.backend.lists.helpers import PROGRAM, YEAR, make_award
 from tests.backend.pages_support import browse_as
 from tests.factories.firms import make_firm
 from tests.factories.users import make_user
+from vocabulary.states import AwardState, Role
 
 
 def data_rows(content: bytes) -> tuple[list[Any], list[tuple[Any, ...]]]:

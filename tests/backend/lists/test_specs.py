@@ -16,12 +16,13 @@ from typer.testing import CliRunner
 
 from backend.cli import app
 from backend.lists.builders import BUILDERS
-from backend.models import DistrictTarget, Role, TierBatch, TierStatus
+from backend.models import DistrictTarget, TierBatch, TierStatus
 from tests.backend.lists.helpers import YEAR, make_award
 from tests.backend.pages_support import browse_as
 from tests.factories.firms import make_firm
 from tests.factories.users import make_user
 from vocabulary.lists import LISTS, Filter, ListSpec, lists_for
+from vocabulary.states import Role
 
 
 def test_every_declared_list_has_exactly_one_builder() -> None:

@@ -16,9 +16,10 @@ from backend.lists.built import Streamed
 from backend.lists.errors import ExportDataChanged
 from backend.lists.explain import explained
 from backend.lists.params import ListParams
-from backend.models import Award, AwardState, ExportRun
+from backend.models import Award, ExportRun
 from tests.backend.lists.helpers import FINANCE, YEAR, db_sum, export, make_award
 from tests.factories.firms import make_firm
+from vocabulary.states import AwardState
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
-from backend.models import Role
 from tests.backend.dashboard.html import row_for, table_rows, text_of
 from tests.backend.pages_support import browse_as
 from tests.factories.evaluations import seedling_firm
 from tests.factories.users import make_user
+from vocabulary.states import Role
 
 YEAR = clock.today().year
 

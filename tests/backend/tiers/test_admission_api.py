@@ -8,7 +8,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.evaluations import service as evaluation_service
-from backend.models import AuditLog, Role, TierTransition
+from backend.models import AuditLog, TierTransition
 from tests.backend.tiers.support import (
     YEAR,
     eligible,
@@ -23,6 +23,7 @@ from tests.factories.evaluations import seedling_firm
 from tests.factories.firms import OPERATOR, make_firm
 from tests.factories.tiers import make_decision
 from tests.factories.users import make_user
+from vocabulary.states import Role
 
 SITE_NOTE = "2026年6月3日实地核查研发场地与人员，情况属实"
 

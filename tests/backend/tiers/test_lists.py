@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import Role
 from tests.backend.tiers.support import YEAR, eligible, new_batch, ok, post
 from tests.factories.users import make_user
+from vocabulary.states import Role
 
 
 async def test_members_filter_page_and_scope(client: httpx.AsyncClient, session: AsyncSession) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import Firm, Role, TierStatus
+from backend.models import Firm, TierStatus
 from tests.backend.tiers.support import (
     YEAR,
     database_state,
@@ -25,6 +25,7 @@ from tests.backend.tiers.support import (
 from tests.factories.firms import make_firm
 from tests.factories.tiers import make_decision
 from tests.factories.users import LoggedIn, make_user
+from vocabulary.states import Role
 
 
 @dataclass

@@ -8,10 +8,11 @@ from typing import Any
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from backend.models import Firm, Role
+from backend.models import Firm
 from tests.backend.pages_support import browse_as
 from tests.backend.tiers.support import YEAR, eligible, new_batch, notice_window, ok, post, states, status_ids
 from tests.factories.users import LoggedIn, make_user
+from vocabulary.states import Role
 
 
 async def _nominated(client: httpx.AsyncClient, city: LoggedIn) -> dict[str, Any]:
