@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from vocabulary.figures import label_of
 from vocabulary.ladder import ProgramKind
 from vocabulary.states import Role
 
@@ -71,7 +72,10 @@ FILTERS: tuple[FilterSpec, ...] = (
     FilterSpec(Filter.year, "年度", minimum=1980, maximum=2100),
     FilterSpec(Filter.program, "项目", "资助或评价项目代码，如 seedling", column="program_title"),
     FilterSpec(
-        Filter.bureau, "审查单位", "审查单位代码，如 jinghai（区科技局用户为本单位）", column="bureau_name"
+        Filter.bureau,
+        label_of("bureau"),
+        "审查单位代码，如 jinghai（区科技局用户为本单位）",
+        column="bureau_name",
     ),
     FilterSpec(Filter.batch, "入库批次", "入库批次编号", minimum=1, maximum=2**31 - 1),
     FilterSpec(Filter.tier, "梯度", "梯度：seedling、gazelle、leader_candidate、leader", column="tier_label"),
@@ -139,11 +143,11 @@ class ListSpec:
 
 
 NO = Column("no", "序号", "int", width=6)
-_BUREAU = Column("bureau_name", "审查单位", "text", width=16)
-_USCC = Column("uscc", "统一社会信用代码", "text", width=22)
-_NAME = Column("name", "企业名称", "text", width=36)
+_BUREAU = Column("bureau_name", label_of("bureau"), "text", width=16)
+_USCC = Column("uscc", label_of("uscc"), "text", width=22)
+_NAME = Column("name", label_of("name"), "text", width=36)
 _TIER = Column("tier_label", "梯度", "text", width=16)
-_DISTRICT = Column("district", "所在区", "text", width=10)
+_DISTRICT = Column("district", label_of("district"), "text", width=10)
 _RULESET = Column("ruleset", "规则版本", "text", width=12)
 _BY_BATCH = frozenset({Filter.batch, Filter.tier, Filter.bureau})
 _BY_YEAR = frozenset({Filter.year, Filter.program, Filter.bureau})

@@ -1,6 +1,6 @@
 """Each Chinese label of a figure, tier, certificate, program, state or outcome is written in one source file.
 
-Everything else asks the vocabulary for it, so a label changed there changes everywhere, and a
+That file is the vocabulary module declaring it. Everything else asks the vocabulary for it, so a label changed there changes everywhere, and a
 second spelling of the same thing cannot creep in. Templates and tests are left aside; a page
 gets its words from the vocabulary through the render globals and its context.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from vocabulary import figures, ladder, states, targets
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("backend", "rules", "importers", "exports")
+SOURCES = ("vocabulary", "backend", "rules", "importers", "exports")
 # Words that are data, not our labels: the IP register writes its records' legal status this way,
 # and synthetic firm names are made of industry words.
 DATA_VALUES = {
@@ -40,8 +40,9 @@ def declared_labels() -> dict[str, str]:
     return found
 
 
-def written_elsewhere(labels: dict[str, str], root_dir: Path = ROOT) -> list[str]:
-    places = []
+def files_writing(labels: dict[str, str], root_dir: Path = ROOT) -> dict[str, set[str]]:
+    """For each label written out as a string, the source files that write it."""
+    files: dict[str, set[str]] = {}
     for root in SOURCES:
         for path in sorted((root_dir / root).rglob("*.py")):
             relative = path.relative_to(root_dir).as_posix()
@@ -50,18 +51,26 @@ def written_elsewhere(labels: dict[str, str], root_dir: Path = ROOT) -> list[str
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 text = node.value if isinstance(node, ast.Constant) else None
                 if isinstance(text, str) and text in labels and (relative, text) not in DATA_VALUES:
-                    places.append(f"{relative}:{node.lineno} 「{text}」 ({labels[text]})")
-    return places
+                    files.setdefault(text, set()).add(relative)
+    return files
 
 
-def test_no_label_is_written_outside_the_vocabulary() -> None:
-    assert written_elsewhere(declared_labels()) == []
+def written_twice(labels: dict[str, str], root_dir: Path = ROOT) -> dict[str, list[str]]:
+    return {
+        f"{label} ({labels[label]})": sorted(where)
+        for label, where in files_writing(labels, root_dir).items()
+        if len(where) > 1 or not all(place.startswith("vocabulary/") for place in where)
+    }
+
+
+def test_each_label_is_written_once_in_the_vocabulary() -> None:
+    assert written_twice(declared_labels()) == {}
 
 
 def test_the_scan_finds_a_label_written_out(tmp_path: Path) -> None:
     """The check itself: a page module spelling a figure's label would be found."""
     (tmp_path / "backend").mkdir()
     (tmp_path / "backend" / "page.py").write_text('HEADER = "营业收入"\n', encoding="utf-8")
-    assert written_elsewhere(declared_labels(), tmp_path) == [
-        "backend/page.py:1 「营业收入」 (figure revenue_yuan)"
-    ]
+    assert written_twice(declared_labels(), tmp_path) == {
+        "营业收入 (figure revenue_yuan)": ["backend/page.py"]
+    }
