@@ -1,7 +1,7 @@
 """Each Chinese label of a figure, tier, certificate, program, state or outcome is written in one source file.
 
-That file is the vocabulary module declaring it. Everything else asks the vocabulary for it, so a label changed there changes everywhere, and a
-second spelling of the same thing cannot creep in. Templates and tests are left aside; a page
+That file is the vocabulary module declaring it. Everything else asks the vocabulary for it, so a
+label changed there changes everywhere, and a second spelling of the same thing cannot creep in. Templates and tests are left aside; a page
 gets its words from the vocabulary through the render globals and its context.
 """
 
