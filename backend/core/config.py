@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     api_docs: bool | None = None
     # /metrics: without a token only for direct local requests; with one, for a matching bearer.
     metrics_token: SecretStr | None = None
+    # How a firm's status is decided: "scalar" (one firm in plain Python, milliseconds) or "frames"
+    # (the registry's vectorised path on a one-row frame; the load benchmark's baseline).
+    status_engine: Literal["scalar", "frames"] = "scalar"
 
     @property
     def db_request_slots(self) -> int:
