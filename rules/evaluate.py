@@ -26,6 +26,7 @@ from rules.expr import (
     params_read,
 )
 from rules.facts import FactSchema
+from rules.memo import per_object
 from rules.ruleset import CompiledCriterion, RuleSet
 from rules.scalar import ScalarEvaluator, normalise
 from rules.trace import (
@@ -376,6 +377,7 @@ def _leaf_cost(node: Trace) -> tuple[int, float, list[Step]]:
 # -- rendering --------------------------------------------------------------------------------------
 
 
+@per_object
 def render(node: Node) -> str:
     """An expression written back as text (for traces)."""
     if isinstance(node, Const):

@@ -18,6 +18,7 @@ from typing import Any
 
 from rules.facts import FactSchema
 from rules.functions import FUNCTIONS, Function
+from rules.memo import per_object
 
 VARIABLES = {"as_of": "date", "year": "number"}
 NAMESPACES = {
@@ -326,18 +327,20 @@ def _column(node: ast.AST) -> int:
     return getattr(node, "col_offset", 0) + 1
 
 
-def facts_read(node: Node) -> list[str]:
+@per_object
+def facts_read(node: Node) -> tuple[str, ...]:
     """Fact names an expression reads, in order of first appearance."""
     seen: dict[str, None] = {}
     for sub in node.walk():
         if isinstance(sub, FactRef):
             seen.setdefault(sub.name)
-    return list(seen)
+    return tuple(seen)
 
 
-def params_read(node: Node) -> list[str]:
+@per_object
+def params_read(node: Node) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for sub in node.walk():
         if isinstance(sub, ParamRef):
             seen.setdefault(sub.name)
-    return list(seen)
+    return tuple(seen)

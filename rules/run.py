@@ -6,7 +6,7 @@ each other (``excludes``); both are resolved here, the same way for one firm and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,6 +18,8 @@ from rules.derive import RawInputs, derive
 from rules.errors import NoVersionInForce
 from rules.evaluate import Decision, evaluate_facts
 from rules.expr import facts_read
+from rules.memo import per_object
+from rules.one_firm import FirmRecords, derive_firm
 from rules.ruleset import RuleRegistry, RuleSet
 from rules.scalar import normalise
 from rules.trace import ParamUse
@@ -208,26 +210,79 @@ def explain(
     Facts come from the run's (one derivation for both paths); every decision, including those
     that other programs read, is made again by the single-firm evaluator.
     """
+
+    def facts_of(ruleset: RuleSet) -> dict[str, Any]:
+        frame = run.facts[ruleset.program]
+        return {name: normalise(frame[name].iloc[row], registry.facts.facts[name].type) for name in reads(ruleset)
+                if name in frame and not name.startswith(("result.", "award."))}  # fmt: skip
+
+    rulesets = [ruleset for ruleset, _ in run.results.values()]
+    return _decide_each(
+        registry, rulesets, facts_of, year=year, evaluation_date=evaluation_date, advise=advise
+    )
+
+
+def decide_firm(
+    registry: RuleRegistry,
+    records: FirmRecords,
+    *,
+    year: int,
+    evaluation_date: date,
+    programs: Iterable[str] | None = None,
+    versions: Mapping[str, str] | None = None,
+    advise: bool = True,
+) -> tuple[Selection, dict[date, dict[str, Any]], dict[str, Decision]]:
+    """Every selected program for one firm, in plain Python: what ``evaluate_one`` decides, in milliseconds.
+
+    Returns the selection, the facts derived per as-of date and the decisions with traces.
+    """
+    selection = select(registry, programs, evaluation_date, versions)
+    needed: dict[date, set[str]] = {}
+    for ruleset in selection.rulesets:
+        needed.setdefault(ruleset.as_of(year, evaluation_date), set()).update(reads(ruleset))
+    derived = {
+        as_of: derive_firm(records, year=year, as_of=as_of, schema=registry.facts, needed=names)
+        for as_of, names in needed.items()
+    }
+
+    def facts_of(ruleset: RuleSet) -> dict[str, Any]:
+        facts = derived[ruleset.as_of(year, evaluation_date)]
+        return {name: facts[name] for name in reads(ruleset) if name in facts}
+
+    decisions = _decide_each(
+        registry, selection.rulesets, facts_of, year=year, evaluation_date=evaluation_date, advise=advise
+    )
+    return selection, derived, decisions
+
+
+def _decide_each(
+    registry: RuleRegistry,
+    rulesets: Iterable[RuleSet],
+    facts_of: Callable[[RuleSet], dict[str, Any]],
+    *,
+    year: int,
+    evaluation_date: date,
+    advise: bool,
+) -> dict[str, Decision]:
+    """Programs in dependency order, each reading the decisions before it; exclusions applied."""
     decisions: dict[str, Decision] = {}
-    for program, (ruleset, _) in run.results.items():
-        frame = run.facts[program]
+    for ruleset in rulesets:
+        facts = facts_of(ruleset) | _result_facts(ruleset, decisions)
         as_of = ruleset.as_of(year, evaluation_date)
-        facts = {name: normalise(frame[name].iloc[row], registry.facts.facts[name].type) for name in reads(ruleset)
-                 if name in frame and not name.startswith(("result.", "award."))}  # fmt: skip
-        facts |= _result_facts(ruleset, decisions)
         decision = evaluate_facts(
             ruleset, facts, year=year, as_of=as_of, schema=registry.facts, advise=advise
         )
         _exclude_decision(ruleset, decision, decisions)
-        decisions[program] = decision
+        decisions[ruleset.program] = decision
     return decisions
 
 
-def reads(ruleset: RuleSet) -> set[str]:
+@per_object
+def reads(ruleset: RuleSet) -> frozenset[str]:
     """Every fact a rule set reads, in its criteria, amount and score."""
     nodes = [node.expr for node in ruleset.root.walk() if node.expr is not None]
     nodes += [extra for extra in (ruleset.amount, ruleset.score) if extra is not None]
-    return {name for node in nodes for name in facts_read(node)}
+    return frozenset(name for node in nodes for name in facts_read(node))
 
 
 def inherited_provisional(ruleset: RuleSet, decisions: Mapping[str, Decision]) -> list[ParamUse]:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from rules.expr import Arith, BoolOp, Call, Compare, Const, FactRef, IfElse, Neg, Node, Not, ParamRef, VarRef
+from rules.memo import per_object
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt,
@@ -61,49 +62,98 @@ class ScalarEvaluator:
     def fact(self, ref: FactRef) -> Any:
         return normalise(self.facts.get(ref.name), ref.type)
 
-    def value(self, node: Node) -> Any:  # noqa: C901 - one branch per node kind, flat on purpose
-        if isinstance(node, Const):
-            return float(node.value) if node.type == "number" else node.value
-        if isinstance(node, FactRef):
-            return self.fact(node)
-        if isinstance(node, ParamRef):
-            value = self.params.get(node.name)
-            return float(value) if node.type == "number" and value is not None else value
-        if isinstance(node, VarRef):
-            value = self.variables[node.name]
-            return float(value) if node.type == "number" else value
-        if isinstance(node, Not):
-            operand = self.value(node.operand)
-            return None if operand is None else not operand
-        if isinstance(node, BoolOp):
-            return self._bool_op(node)
-        if isinstance(node, Compare):
-            left, right = self.value(node.left), self.value(node.right)
-            return None if left is None or right is None else _COMPARE[node.op](left, right)
-        if isinstance(node, Arith):
-            return _arith(node.op, self.value(node.left), self.value(node.right))
-        if isinstance(node, Neg):
-            operand = self.value(node.operand)
-            return None if operand is None else -operand
-        if isinstance(node, Call):
-            assert node.function is not None
-            return node.function.scalar(*(self.value(arg) for arg in node.args))
-        if isinstance(node, IfElse):
-            test = self.value(node.test)
-            if test is None:
-                return None
-            return self.value(node.body if test else node.orelse)
-        raise TypeError(f"unknown node {type(node).__name__}")
+    def value(self, node: Node) -> Any:
+        return _compiled(node)(self)
 
-    def _bool_op(self, node: BoolOp) -> bool | None:
-        values = [self.value(operand) for operand in node.operands]
-        if node.op == "and":
-            if any(v is False for v in values):
-                return False
-            return None if any(v is None for v in values) else True
-        if any(v is True for v in values):
-            return True
-        return None if any(v is None for v in values) else False
+
+Compiled = Callable[[ScalarEvaluator], Any]
+
+
+@per_object
+def _compiled(node: Node) -> Compiled:  # noqa: C901 - one branch per node kind, flat on purpose
+    """``node`` as a Python function of an evaluator: built once per node, the tree walked once.
+
+    A status decides seventeen programs and searches each failed threshold by bisection, evaluating
+    the same expressions hundreds of times; dispatching on the node kind every time cost most of it.
+    """
+    if isinstance(node, Const):
+        constant = float(node.value) if node.type == "number" else node.value
+        return lambda _: constant
+    if isinstance(node, FactRef):
+        name, kind = node.name, node.type
+        return lambda ev: normalise(ev.facts.get(name), kind)
+    if isinstance(node, ParamRef):
+        name, number = node.name, node.type == "number"
+
+        def param(ev: ScalarEvaluator) -> Any:
+            value = ev.params.get(name)
+            return float(value) if number and value is not None else value
+
+        return param
+    if isinstance(node, VarRef):
+        name, number = node.name, node.type == "number"
+        return lambda ev: float(ev.variables[name]) if number else ev.variables[name]
+    if isinstance(node, Not):
+        operand = _compiled(node.operand)
+
+        def negation(ev: ScalarEvaluator) -> Any:
+            value = operand(ev)
+            return None if value is None else not value
+
+        return negation
+    if isinstance(node, BoolOp):
+        return _bool_op(node.op, [_compiled(o) for o in node.operands])
+    if isinstance(node, Compare):
+        left, right, compare = _compiled(node.left), _compiled(node.right), _COMPARE[node.op]
+
+        def comparison(ev: ScalarEvaluator) -> Any:
+            a, b = left(ev), right(ev)
+            return None if a is None or b is None else compare(a, b)
+
+        return comparison
+    if isinstance(node, Arith):
+        left, right, op = _compiled(node.left), _compiled(node.right), node.op
+        return lambda ev: _arith(op, left(ev), right(ev))
+    if isinstance(node, Neg):
+        operand = _compiled(node.operand)
+
+        def minus(ev: ScalarEvaluator) -> Any:
+            value = operand(ev)
+            return None if value is None else -value
+
+        return minus
+    if isinstance(node, Call):
+        assert node.function is not None
+        function, args = node.function.scalar, [_compiled(a) for a in node.args]
+        return lambda ev: function(*(arg(ev) for arg in args))
+    if isinstance(node, IfElse):
+        test, body, orelse = _compiled(node.test), _compiled(node.body), _compiled(node.orelse)
+
+        def choice(ev: ScalarEvaluator) -> Any:
+            taken = test(ev)
+            if taken is None:
+                return None
+            return body(ev) if taken else orelse(ev)
+
+        return choice
+    raise TypeError(f"unknown node {type(node).__name__}")
+
+
+def _bool_op(op: str, operands: list[Compiled]) -> Compiled:
+    """Kleene's and / or: a false (true) operand decides; otherwise any unknown makes it unknown."""
+    decisive: bool = op != "and"  # the value that decides: False for and, True for or
+    otherwise: bool = not decisive
+
+    def combined(ev: ScalarEvaluator) -> bool | None:
+        unknown = False
+        for operand in operands:
+            value = operand(ev)
+            if value is decisive:
+                return not otherwise
+            unknown = unknown or value is None
+        return None if unknown else otherwise
+
+    return combined
 
 
 def _arith(op: str, left: float | None, right: float | None) -> float | None:

@@ -1,13 +1,16 @@
-"""From the database to the rules' raw inputs, in chunks of firms."""
+"""From the database to the rules' raw inputs: frames for chunks of firms, plain rows for one firm."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import asyncpg
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.evaluations.repository import FactsRepository
 from rules.derive import RawInputs
+from rules.one_firm import FirmRecords
 
 WINDOW_YEARS = 4  # filing, filing_y1 … filing_y3
 
@@ -24,4 +27,25 @@ async def load_raw(session: AsyncSession, firm_ids: Sequence[int], year: int) ->
         awards=await repo.awards(firm_ids),
         business=await repo.business(firm_ids),  # the linked registers correct declared facts
         ip=await repo.ip_counts(firm_ids, first, last),
+    )
+
+
+async def load_firm(session: AsyncSession, firm_id: int, year: int) -> FirmRecords:
+    """One firm's registry records for evaluating application year ``year`` (the same queries)."""
+    repo = FactsRepository(session)
+    first, last = year - WINDOW_YEARS, year - 1
+    ids = [firm_id]
+
+    def rows(records: Sequence[asyncpg.Record], columns: Sequence[str]) -> list[dict[str, Any]]:
+        return [dict(zip(columns[1:], tuple(record)[1:], strict=True)) for record in records]
+
+    (firm,) = rows(await repo.firm_rows(ids), repo.FIRM)
+    return FirmRecords(
+        firm,
+        rows(await repo.filing_rows(ids, first, last), repo.FILING),
+        rows(await repo.certificate_rows(ids), repo.CERTIFICATE),
+        rows(await repo.tier_rows(ids), repo.TIER),
+        rows(await repo.award_rows(ids), repo.AWARD),
+        business=rows(await repo.business_rows(ids), repo.BUSINESS),
+        ip=rows(await repo.ip_rows(ids, first, last), repo.IP),
     )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rules.derive import RawInputs
-from rules.evaluate import provisional_params
+from rules.evaluate import Decision, provisional_params
 from rules.ruleset import RuleRegistry, RuleSet
 from rules.run import Selection, derive_for, evaluate_derived, reads, registry_reads
 
@@ -164,6 +166,43 @@ def _snapshots(
         snapshot_of[firm_id] = digest
         records.snapshots.append((digest, firm_id, year, document))
     return snapshot_of
+
+
+def read_same_facts(
+    decision: Decision,
+    selection: Selection,
+    derived: Mapping[date, Mapping[str, Any]],
+    snapshot: Mapping[str, Any] | None,
+    year: int,
+    evaluation_date: date,
+) -> bool:
+    """Whether ``decision`` read exactly the registry facts a stored snapshot holds (``_snapshots``).
+
+    The one-firm counterpart of comparing ``program_hashes``: the same facts (its own and those of
+    every program it reads), at the same as-of dates. Numbers are compared to the snapshot's JSON
+    precision (ten decimals).
+    """
+    if snapshot is None:
+        return False
+    program = next(r for r in selection.rulesets if r.program == decision.program)
+    for source, columns in registry_reads(program, selection):
+        as_of = source.as_of(year, evaluation_date)
+        kept = snapshot.get(as_of.isoformat())
+        if kept is None or any(
+            name not in kept or not _same_value(kept[name], derived[as_of].get(name)) for name in columns
+        ):
+            return False
+    return True
+
+
+def _same_value(kept: Any, current: Any) -> bool:
+    if current is None or isinstance(current, bool) or kept is None or isinstance(kept, bool):
+        return kept is current
+    if isinstance(current, float):
+        return isinstance(kept, int | float) and math.isclose(kept, current, rel_tol=1e-9, abs_tol=1e-10)
+    if isinstance(current, date):
+        return bool(kept == current.isoformat())
+    return bool(kept == current)
 
 
 def _rows(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -31,21 +32,50 @@ class FactsRepository:
             rows = await db.fetch("SELECT id FROM firm WHERE bureau_code = $1 ORDER BY id", bureau)
         return [row[0] for row in rows]
 
+    # Each kind of record is read by one query; the registry's path takes it as a frame, the
+    # status path (one firm) as plain rows. The columns are those RawInputs / FirmRecords name.
+    FIRM = ("firm_id", "uscc", "name", "registered_on", "bureau", "district", "zone", "tech_field")
+    FILING = ("firm_id", "fiscal_year", *FILING_COLUMNS)
+    BUSINESS = ("firm_id", "abnormal_operation", "serious_violation")
+    IP = ("firm_id", "fiscal_year", "ip1", "ip2")
+    CERTIFICATE = ("firm_id", "kind", "issued_on", "expires_on", "status")
+    TIER = ("firm_id", "tier", "year", "state", "valid_from", "valid_to")
+    AWARD = ("firm_id", "program", "year", "amount_yuan", "state")
+
     async def firms(self, ids: Sequence[int]) -> pd.DataFrame:
+        return _frame(await self.firm_rows(ids), self.FIRM).set_index("firm_id")
+
+    async def filings(self, ids: Sequence[int], first_year: int, last_year: int) -> pd.DataFrame:
+        return _frame(await self.filing_rows(ids, first_year, last_year), self.FILING)
+
+    async def business(self, ids: Sequence[int]) -> pd.DataFrame:
+        return _frame(await self.business_rows(ids), self.BUSINESS)
+
+    async def ip_counts(self, ids: Sequence[int], first_year: int, last_year: int) -> pd.DataFrame:
+        return _frame(await self.ip_rows(ids, first_year, last_year), self.IP)
+
+    async def certificates(self, ids: Sequence[int]) -> pd.DataFrame:
+        return _frame(await self.certificate_rows(ids), self.CERTIFICATE)
+
+    async def tiers(self, ids: Sequence[int]) -> pd.DataFrame:
+        return _frame(await self.tier_rows(ids), self.TIER)
+
+    async def awards(self, ids: Sequence[int]) -> pd.DataFrame:
+        return _frame(await self.award_rows(ids), self.AWARD)
+
+    async def firm_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
         db = await driver_connection(self.session)
-        columns = ("firm_id", "uscc", "name", "registered_on", "bureau", "district", "zone", "tech_field")
-        rows = await db.fetch(
+        return await db.fetch(
             "SELECT id, uscc, name, registered_on, bureau_code, district_code, functional_zone, tech_field "
             "FROM firm WHERE id = ANY($1::bigint[]) ORDER BY id",
             list(ids),
         )
-        return _frame(rows, columns).set_index("firm_id")
 
-    async def filings(self, ids: Sequence[int], first_year: int, last_year: int) -> pd.DataFrame:
+    async def filing_rows(self, ids: Sequence[int], first_year: int, last_year: int) -> list[asyncpg.Record]:
         """The current revision of each filing in the fiscal years [first_year, last_year]."""
         db = await driver_connection(self.session)
         figures = ", ".join(f"r.{c}" for c in FILING_COLUMNS)
-        rows = await db.fetch(
+        return await db.fetch(
             f"SELECT f.firm_id, f.fiscal_year, {figures} FROM filing f "
             "JOIN filing_revision r ON r.filing_id = f.id AND r.revision_no = f.current_revision_no "
             "WHERE f.firm_id = ANY($1::bigint[]) AND f.fiscal_year BETWEEN $2 AND $3",
@@ -53,19 +83,17 @@ class FactsRepository:
             first_year,
             last_year,
         )
-        return _frame(rows, ["firm_id", "fiscal_year", *FILING_COLUMNS])
 
-    async def business(self, ids: Sequence[int]) -> pd.DataFrame:
+    async def business_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
         """The business-registration register's current integrity flags of each listed firm (by USCC)."""
         db = await driver_connection(self.session)
-        rows = await db.fetch(
+        return await db.fetch(
             "SELECT f.id, b.abnormal_operation, b.serious_violation FROM firm f "
             "JOIN business_record b ON b.uscc = f.uscc WHERE f.id = ANY($1::bigint[])",
             list(ids),
         )
-        return _frame(rows, ["firm_id", "abnormal_operation", "serious_violation"])
 
-    async def ip_counts(self, ids: Sequence[int], first_year: int, last_year: int) -> pd.DataFrame:
+    async def ip_rows(self, ids: Sequence[int], first_year: int, last_year: int) -> list[asyncpg.Record]:
         """Class I and II IP records valid on 31 Dec of each fiscal year in [first_year, last_year].
 
         One row per (firm, year) for every firm with any class I or II record in the IP register (0, 0
@@ -76,7 +104,7 @@ class FactsRepository:
         valid = (
             "(i.valid_from IS NULL OR i.valid_from <= y.day) AND (i.valid_to IS NULL OR i.valid_to >= y.day)"
         )
-        rows = await db.fetch(
+        return await db.fetch(
             f"SELECT f.id, y.fiscal_year, count(*) FILTER (WHERE i.ip_class = 1 AND {valid}), "
             f"count(*) FILTER (WHERE i.ip_class = 2 AND {valid}) FROM firm f "
             "JOIN ip_record i ON i.owner_uscc = f.uscc AND i.ip_class IS NOT NULL "
@@ -87,32 +115,28 @@ class FactsRepository:
             first_year,
             last_year,
         )
-        return _frame(rows, ["firm_id", "fiscal_year", "ip1", "ip2"])
 
-    async def certificates(self, ids: Sequence[int]) -> pd.DataFrame:
+    async def certificate_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
         db = await driver_connection(self.session)
-        rows = await db.fetch(
+        return await db.fetch(
             "SELECT firm_id, kind, issued_on, expires_on, status FROM certificate WHERE firm_id = ANY($1::bigint[])",
             list(ids),
         )
-        return _frame(rows, ["firm_id", "kind", "issued_on", "expires_on", "status"])
 
-    async def tiers(self, ids: Sequence[int]) -> pd.DataFrame:
+    async def tier_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
         db = await driver_connection(self.session)
-        rows = await db.fetch(
+        return await db.fetch(
             "SELECT firm_id, tier, year, state, valid_from, valid_to FROM tier_status WHERE firm_id = ANY($1::bigint[])",
             list(ids),
         )
-        return _frame(rows, ["firm_id", "tier", "year", "state", "valid_from", "valid_to"])
 
-    async def awards(self, ids: Sequence[int]) -> pd.DataFrame:
+    async def award_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
         db = await driver_connection(self.session)
-        rows = await db.fetch(
+        return await db.fetch(
             "SELECT firm_id, program, year, amount_yuan, state FROM award "
             "WHERE firm_id = ANY($1::bigint[]) AND state <> 'superseded'",
             list(ids),
         )
-        return _frame(rows, ["firm_id", "program", "year", "amount_yuan", "state"])
 
 
 class EvaluationRepository:
@@ -201,18 +225,31 @@ class StoredDecisionRow:
         self.created_at = record["created_at"]
         self.inputs_hash: str = record["inputs_hash"]
         self.ruleset_hash: str = record["ruleset_hash"]
+        self.snapshot_hash: str = record["snapshot_hash"]
 
 
 async def latest_for_firm(session: AsyncSession, firm_id: int, year: int) -> dict[str, StoredDecisionRow]:
     """The latest stored decision per program for one firm and year."""
     db = await driver_connection(session)
     rows = await db.fetch(
-        "SELECT e.program, e.version, e.outcome, e.run_id, e.created_at, e.inputs_hash, e.ruleset_hash "
-        "FROM evaluation_latest l JOIN evaluation e ON e.id = l.evaluation_id WHERE l.firm_id = $1 AND l.year = $2",
+        "SELECT e.program, e.version, e.outcome, e.run_id, e.created_at, e.inputs_hash, e.ruleset_hash, "
+        "e.snapshot_hash FROM evaluation_latest l JOIN evaluation e ON e.id = l.evaluation_id WHERE l.firm_id = $1 AND l.year = $2",
         firm_id,
         year,
     )
     return {row["program"]: StoredDecisionRow(row) for row in rows}
+
+
+async def stored_facts(session: AsyncSession, rows: Iterable[StoredDecisionRow]) -> dict[str, dict[str, Any]]:
+    """The fact snapshots the given stored decisions read, by snapshot hash (usually one per firm)."""
+    wanted = sorted({row.snapshot_hash for row in rows})
+    if not wanted:
+        return {}
+    db = await driver_connection(session)
+    found = await db.fetch(
+        "SELECT snapshot_hash, facts FROM fact_snapshot WHERE snapshot_hash = ANY($1)", wanted
+    )
+    return {row[0]: row[1] if isinstance(row[1], dict) else json.loads(row[1]) for row in found}
 
 
 async def score_ranks(

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
-import pandas as pd
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.core import clock
+from backend.core.config import get_settings
 from backend.core.errors import Forbidden, Unprocessable
 from backend.core.money import yuan_text
 from backend.core.security import Actor
 from backend.evaluations.errors import RuleInputInvalid
-from backend.evaluations.facts import load_raw
-from backend.evaluations.records import program_hashes
-from backend.evaluations.repository import latest_for_firm, score_ranks
+from backend.evaluations.facts import load_firm
+from backend.evaluations.records import program_hashes, read_same_facts
+from backend.evaluations.repository import StoredDecisionRow, latest_for_firm, score_ranks, stored_facts
 from backend.evaluations.schemas import (
     DecisionRead,
     FirmStatus,
@@ -32,13 +32,12 @@ from backend.evaluations.service import default_evaluation_date
 from backend.filings.schemas import FilingFiguresIn
 from backend.firms import service as firm_service
 from backend.rulesets import service as rulesets
-from rules.derive import RawInputs
 from rules.errors import RuleError
 from rules.evaluate import Decision
 from rules.facts import INPUT_FACTS, TIERS
 from rules.facts_file import parse_facts, to_raw
-from rules.ruleset import RuleRegistry
-from rules.run import derive_for, evaluate_derived, evaluate_one, explain, select
+from rules.one_firm import FirmRecords, raw_of, records_of
+from rules.run import decide_firm, derive_for, evaluate_derived, evaluate_one, explain, select
 from vocabulary.figures import MAX_YUAN
 from vocabulary.states import Role
 
@@ -59,19 +58,21 @@ async def firm_status(
     assert firm.id is not None
     year = year or clock.today().year
     day = default_evaluation_date(year)
-    raw = await load_raw(session, [firm.id], year)
+    records = await load_firm(session, firm.id, year)
     stored = await latest_for_firm(session, firm.id, year)
-    decisions, hashes = await asyncio.to_thread(_decide, rulesets.registry(), raw, year, day)
-    held = _held_tiers(raw, day)
+    if get_settings().status_engine == "frames":
+        decisions, same = await asyncio.to_thread(_decide_frames, records, firm.id, stored, year, day)
+    else:
+        decisions, same = _decide(records, stored, await stored_facts(session, stored.values()), year, day)
+    held = held_tiers(records.tiers, day)
     next_rung = next((tier for tier in LADDER[_rung(held) :] if tier not in held), None)
     reads = []
     for program, decision in decisions.items():
         row = stored.get(program)
         previous = None
         if row is not None:
-            same = row.inputs_hash == hashes.get(program) and row.ruleset_hash == decision.content_hash
             previous = StoredDecision(outcome=row.outcome, version=row.version, run_id=row.run_id,
-                                      created_at=row.created_at, same_inputs=same)  # fmt: skip
+                                      created_at=row.created_at, same_inputs=same[program])  # fmt: skip
         read = decision_read(decision, previous)
         if decision.kind == "index" and decision.score is not None:
             read.percentiles = await _percentiles(session, decision, firm.bureau_code, firm.tech_field, year)
@@ -83,18 +84,49 @@ async def firm_status(
     )  # fmt: skip
 
 
+Decided = tuple[
+    dict[str, Decision], dict[str, bool]
+]  # decisions, and whether each read the stored one's facts
+
+
 def _decide(
-    registry: RuleRegistry, raw: RawInputs, year: int, day: date
-) -> tuple[dict[str, Decision], dict[str, str]]:
-    """Decisions with traces, and the fingerprints stored decisions are compared with (one derivation)."""
+    records: FirmRecords,
+    stored: Mapping[str, StoredDecisionRow],
+    snapshots: Mapping[str, Mapping[str, Any]],
+    year: int,
+    day: date,
+) -> Decided:
+    """The firm decided in plain Python (milliseconds), compared with the facts stored decisions read."""
+    selection, derived, decisions = decide_firm(rulesets.registry(), records, year=year, evaluation_date=day)
+    same = {
+        program: row.ruleset_hash == decisions[program].content_hash
+        and read_same_facts(
+            decisions[program], selection, derived, snapshots.get(row.snapshot_hash), year, day
+        )
+        for program, row in stored.items()
+        if program in decisions
+    }
+    return decisions, same
+
+
+def _decide_frames(
+    records: FirmRecords, firm_id: int, stored: Mapping[str, StoredDecisionRow], year: int, day: date
+) -> Decided:
+    """The registry's vectorised path on a one-row frame: the load benchmark's baseline."""
+    registry = rulesets.registry()
     selection = select(registry, None, day)
-    derived = derive_for(registry, selection, raw, year=year, evaluation_date=day)
+    derived = derive_for(registry, selection, raw_of(records, firm_id), year=year, evaluation_date=day)
     run = evaluate_derived(selection, derived, year=year, evaluation_date=day)
     decisions = explain(registry, run, year=year, evaluation_date=day)
-    hashes = {
-        r.program: str(program_hashes(r, selection, derived, year, day).iloc[0]) for r in selection.rulesets
-    }
-    return decisions, hashes
+    same = {}
+    for r in selection.rulesets:
+        row = stored.get(r.program)
+        if row is not None:
+            fingerprint = str(program_hashes(r, selection, derived, year, day).iloc[0])
+            same[r.program] = (
+                row.inputs_hash == fingerprint and row.ruleset_hash == decisions[r.program].content_hash
+            )
+    return decisions, same
 
 
 async def _percentiles(
@@ -110,18 +142,16 @@ async def _percentiles(
     )  # fmt: skip
 
 
-def _held_tiers(raw: RawInputs, day: date) -> list[str]:
-    tiers = raw.tiers
-    if not len(tiers):
-        return []
-    start = pd.to_datetime(tiers["valid_from"], errors="coerce")
-    end = pd.to_datetime(tiers["valid_to"], errors="coerce")
-    held = (
-        (tiers["state"] == "admitted")
-        & (start <= pd.Timestamp(day))
-        & (end.isna() | (end >= pd.Timestamp(day)))
-    )
-    found = set(tiers.loc[held, "tier"])
+def held_tiers(tiers: Sequence[Mapping[str, Any]], day: date) -> list[str]:
+    """The tiers the firm holds on ``day``: admitted, in force, not yet ended (in ladder order)."""
+    found = {
+        row["tier"]
+        for row in tiers
+        if row["state"] == "admitted"
+        and row["valid_from"] is not None
+        and row["valid_from"] <= day
+        and (row["valid_to"] is None or row["valid_to"] >= day)
+    }
     return [tier for tier in LADDER if tier in found]
 
 
@@ -131,26 +161,32 @@ def _rung(held: list[str]) -> int:
 
 async def what_if(session: AsyncSession, actor: Actor, request: WhatIfRequest) -> list[DecisionRead]:
     """Decisions on changed figures (own firm) or on a whole facts document (city staff). Not stored."""
-    raw = await _what_if_inputs(session, actor, request)
+    records = await _what_if_inputs(session, actor, request)
     registry = rulesets.registry()
     day = default_evaluation_date(request.year)
     try:
-        decisions = await asyncio.to_thread(
-            evaluate_one, registry, raw, year=request.year, evaluation_date=day, programs=request.programs
-        )
+        if get_settings().status_engine == "frames":
+            decisions = await asyncio.to_thread(
+                evaluate_one, registry, raw_of(records), year=request.year, evaluation_date=day,
+                programs=request.programs,
+            )  # fmt: skip
+        else:
+            _, _, decisions = decide_firm(
+                registry, records, year=request.year, evaluation_date=day, programs=request.programs
+            )
     except RuleError as exc:
         raise RuleInputInvalid.from_rule_error("programs", exc) from None
     return [decision_read(d) for d in decisions.values()]
 
 
-async def _what_if_inputs(session: AsyncSession, actor: Actor, request: WhatIfRequest) -> RawInputs:
+async def _what_if_inputs(session: AsyncSession, actor: Actor, request: WhatIfRequest) -> FirmRecords:
     _check_inputs(request.inputs)
     if request.uscc is not None:
         _require_reader(actor)
         firm = await firm_service.get_visible(session, actor, request.uscc)
         assert firm.id is not None
-        raw = await load_raw(session, [firm.id], request.year)
-        return overlay(raw, firm.id, request.filings, request.inputs)
+        records = await load_firm(session, firm.id, request.year)
+        return overlay(records, request.filings, request.inputs)
     if actor.role not in (Role.city, Role.admin):
         raise Forbidden("企业和区科技局只能对登记库中本范围内的企业做模拟测算（请提供 uscc）")
     if request.facts is None:
@@ -159,7 +195,7 @@ async def _what_if_inputs(session: AsyncSession, actor: Actor, request: WhatIfRe
         raw = to_raw(parse_facts(request.facts))
     except RuleError as exc:
         raise RuleInputInvalid.from_rule_error("facts", exc) from None
-    return overlay(raw, int(raw.firms.index[0]), request.filings, request.inputs)
+    return overlay(records_of(raw, int(raw.firms.index[0])), request.filings, request.inputs)
 
 
 def _check_inputs(inputs: Mapping[str, Any]) -> None:
@@ -181,22 +217,16 @@ def _check_inputs(inputs: Mapping[str, Any]) -> None:
 
 
 def overlay(
-    raw: RawInputs, firm_id: int, filings: Mapping[int, FilingFiguresIn], inputs: Mapping[str, Any]
-) -> RawInputs:
-    """``raw`` with the given figures replacing the registry's (other figures unchanged)."""
-    frame = raw.filings.copy()
+    records: FirmRecords, filings: Mapping[int, FilingFiguresIn], inputs: Mapping[str, Any]
+) -> FirmRecords:
+    """``records`` with the given figures replacing the registry's (other figures unchanged)."""
+    rows = [dict(row) for row in records.filings]
     for fiscal_year, figures in filings.items():
         changes = figures.model_dump(exclude_unset=True)
-        mask = (frame["firm_id"] == firm_id) & (frame["fiscal_year"] == fiscal_year)
-        if mask.any():
-            for column, value in changes.items():
-                frame.loc[mask, column] = value
-        else:
-            frame = pd.concat(
-                [frame, pd.DataFrame([{"firm_id": firm_id, "fiscal_year": fiscal_year, **changes}])],
-                ignore_index=True,
-            )
-    extra = raw.inputs
-    if inputs:
-        extra = pd.DataFrame([{f"input.{k}": v for k, v in inputs.items()}], index=pd.Index([firm_id]))
-    return replace(raw, filings=frame, inputs=extra)  # every other record (registers too) as loaded
+        same_year = [row for row in rows if row["fiscal_year"] == fiscal_year]
+        for row in same_year:
+            row.update(changes)
+        if not same_year:
+            rows.append({"fiscal_year": fiscal_year, **changes})
+    given = {f"input.{k}": v for k, v in inputs.items()} if inputs else records.inputs
+    return replace(records, filings=rows, inputs=given)  # every other record (registers too) as loaded
