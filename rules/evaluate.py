@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -61,7 +59,6 @@ class Decision:
     amount: int | None = None
     score: float | None = None
     advice: Advice | None = None
-    inputs_hash: str = ""
     notes: list[str] = field(default_factory=list)
     components: dict[str, float | None] = field(default_factory=dict)  # index parts (the firm profile)
     component_labels: dict[str, str] = field(default_factory=dict)
@@ -105,7 +102,6 @@ def evaluate_facts(
         outcome=OUTCOMES[trace.outcome],
         trace=trace,
         provisional=provisional_params(ruleset, params),
-        inputs_hash=inputs_hash(ruleset, facts, year, as_of, schema),
     )
     if decision.outcome == "unknown":
         decision.missing = sorted({m for node in trace.walk() for m in node.missing})
@@ -149,27 +145,6 @@ def amount_of(value: float | None, ruleset: RuleSet, params: Mapping[str, Any]) 
             return None
         amount = min(amount, math.floor(float(cap)))
     return max(int(amount), 0)
-
-
-def inputs_hash(
-    ruleset: RuleSet, facts: Mapping[str, Any], year: int, as_of: date, schema: FactSchema
-) -> str:
-    """A fingerprint of exactly what the rule set reads: same inputs, same hash."""
-    names = sorted(
-        {name for node in ruleset.root.walk() if node.expr for name in facts_read(node.expr)}
-        | {name for extra in (ruleset.amount, ruleset.score) if extra for name in facts_read(extra)}
-    )
-    values = {n: _jsonable(normalise(facts.get(n), schema.facts[n].type)) for n in names}
-    payload = {"year": year, "as_of": as_of.isoformat(), "facts": values}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def provisional_params(ruleset: RuleSet, params: Mapping[str, Any]) -> list[ParamUse]:
@@ -216,7 +191,7 @@ def _leaf(node: CompiledCriterion, evaluator: ScalarEvaluator, ruleset: RuleSet,
     value = evaluator.value(node.expr)
     outcome = "unknown" if value is None else "pass" if value else "fail"
     names = facts_read(node.expr)
-    facts = {name: evaluator.fact(FactRef(schema.facts[name].type, 0, name)) for name in names}
+    facts = {name: normalise(evaluator.facts.get(name), schema.facts[name].type) for name in names}
     trace = Trace(
         node.id,
         node.label,
@@ -288,8 +263,10 @@ def _search(
 ) -> float | None:
     """Smallest move of one fact, in the direction a firm can move it, that makes ``expr`` true."""
 
+    check = evaluator.compiled(expr)
+
     def passes(value: float) -> bool:
-        return evaluator.with_fact(name, value).value(expr) is True
+        return check(evaluator.with_fact(name, value)) is True
 
     reach = _first_passing(passes, current, sign, integral)
     if reach is None:

@@ -65,6 +65,11 @@ class ScalarEvaluator:
     def value(self, node: Node) -> Any:
         return _compiled(node)(self)
 
+    @staticmethod
+    def compiled(node: Node) -> Callable[[ScalarEvaluator], Any]:
+        """``node`` as a function of an evaluator, for evaluating it many times (a search)."""
+        return _compiled(node)
+
 
 Compiled = Callable[[ScalarEvaluator], Any]
 
