@@ -50,10 +50,11 @@ typecheck: install ## mypy --strict
 contracts: install ## rules/importers/exports never import backend, SQLAlchemy, SQLModel or FastAPI
 	$(BIN)/lint-imports
 
-bench: install ## benchmarks (results in benchmarks/results/; end-to-end parts need DATABASE_URL)
+bench: install ## benchmarks (results in benchmarks/results/; end-to-end parts need DATABASE_URL; the status load brings its own)
 	$(BIN)/python -m benchmarks.rules_engine
 	$(BIN)/python -m benchmarks.imports
 	$(BIN)/python -m benchmarks.exports
+	$(BIN)/python -m benchmarks.status_load
 
 fmt: install ## format and autofix
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
