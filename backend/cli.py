@@ -185,6 +185,10 @@ def serve(
                     # Then cancel what is left: a request stuck on a dead database must not hold
                     # up a restart (uvicorn would otherwise wait for it indefinitely).
                     timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+                    # uvicorn restarts a worker that does not answer its health check within
+                    # 5 s; a worker importing tidu on a busy machine, or answering a crowd on two
+                    # CPUs, can take longer, and the restart drops every connection it holds.
+                    timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
                     log_config=logging_config(chosen_format),
                     access_log=False,  # tidu.access writes one line per request, with its id
                     proxy_headers=proxy_headers and bool(trusted.strip()),
@@ -195,6 +199,9 @@ def serve(
                     _stop(scheduler)
     except EmbeddedPostgresError as exc:
         raise fail(str(exc)) from exc
+
+
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 @contextlib.contextmanager
