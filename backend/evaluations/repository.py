@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -14,6 +15,38 @@ from backend.core.driver import driver_connection
 from rules.facts import FILING_FIELDS
 
 FILING_COLUMNS = [f.name for f in FILING_FIELDS]
+
+BUREAU, TECH_FIELD = "bureau", "tech_field"  # score_distribution.peer_kind
+SCORES_PER_ROW = 1_000  # distinct scores per score_distribution row: what a percentile lookup reads at most
+DISTRIBUTION_LOCK = 0x7469_6475_0004  # pg_advisory_xact_lock key of score distribution rebuilds ("tidu" 4)
+# Per (program, peer group): each distinct score with how many peers score at or below it, cut
+# into rows of $3 scores. Peers are grouped by the firm row's current bureau and tech field.
+DISTRIBUTION_SQL = f"""
+INSERT INTO score_distribution
+    (program, year, peer_kind, peer_value, top_score, peers, below, scores, at_or_below, firm_revision_id)
+WITH scored AS (
+    SELECT l.program, e.score, f.bureau_code, f.tech_field
+    FROM evaluation_latest l
+    JOIN evaluation e ON e.id = l.evaluation_id
+    JOIN firm f ON f.id = l.firm_id
+    WHERE l.year = $2 AND l.program = ANY($1::text[]) AND e.score IS NOT NULL
+), grouped AS (
+    SELECT program, '{BUREAU}' AS peer_kind, bureau_code AS peer_value, score, count(*) AS n
+    FROM scored GROUP BY program, bureau_code, score
+    UNION ALL
+    SELECT program, '{TECH_FIELD}', tech_field, score, count(*)
+    FROM scored WHERE tech_field IS NOT NULL GROUP BY program, tech_field, score
+), ranked AS (
+    SELECT program, peer_kind, peer_value, score, n,
+           sum(n) OVER (PARTITION BY program, peer_kind, peer_value ORDER BY score) AS at_or_below,
+           sum(n) OVER (PARTITION BY program, peer_kind, peer_value) AS peers,
+           (row_number() OVER (PARTITION BY program, peer_kind, peer_value ORDER BY score) - 1) / $3::int AS part
+    FROM grouped
+)
+SELECT program, $2::int, peer_kind, peer_value, max(score), max(peers)::int, min(at_or_below - n)::int,
+       array_agg(score ORDER BY score), array_agg(at_or_below::int ORDER BY score), $4::bigint
+FROM ranked GROUP BY program, peer_kind, peer_value, part
+"""
 
 
 def _frame(records: Sequence[asyncpg.Record], columns: Sequence[str]) -> pd.DataFrame:
@@ -215,6 +248,35 @@ class EvaluationRepository:
             run_id,
         )
 
+    async def refresh_score_distribution(
+        self, programs: Sequence[str], year: int, changed: Collection[str]
+    ) -> list[str]:
+        """Rebuild ``score_distribution`` of the index ``programs`` for ``year`` where it may be out of date.
+
+        Out of date: this run stored decisions of the program (``changed``), or a firm's identity
+        (bureau, tech field …) was revised since the program's distribution was built. Each is
+        rebuilt whole from the latest stored decisions, in the run's transaction. Returns them.
+        """
+        if not programs:
+            return []
+        db = await driver_connection(self.session)
+        mark = await db.fetchval("SELECT coalesce(max(id), 0) FROM firm_revision")
+        regrouped = await db.fetch(
+            "SELECT program FROM score_distribution WHERE year = $1 AND program = ANY($2::text[]) "
+            "GROUP BY program HAVING min(firm_revision_id) < $3",
+            year,
+            list(programs),
+            mark,
+        )
+        stale = sorted({p for p in programs if p in changed} | {row[0] for row in regrouped})
+        if stale:
+            await db.execute("SELECT pg_advisory_xact_lock($1)", DISTRIBUTION_LOCK)  # one rebuild at a time
+            await db.execute(
+                "DELETE FROM score_distribution WHERE year = $1 AND program = ANY($2::text[])", year, stale
+            )
+            await db.execute(DISTRIBUTION_SQL, stale, year, SCORES_PER_ROW, mark)
+        return stale
+
 
 class StoredDecisionRow:
     def __init__(self, record: asyncpg.Record) -> None:
@@ -252,22 +314,39 @@ async def stored_facts(session: AsyncSession, rows: Iterable[StoredDecisionRow])
     return {row[0]: row[1] if isinstance(row[1], dict) else json.loads(row[1]) for row in found}
 
 
-async def score_ranks(
+async def peer_standing(
     session: AsyncSession, program: str, year: int, bureau: str, tech_field: str | None, score: float
 ) -> tuple[int, int, int, int]:
-    """(peers in the bureau, of them at or below ``score``, peers in the tech field, at or below)."""
+    """(peers in the bureau, of them at or below ``score``, peers in the tech field, at or below).
+
+    Peers are the firms whose latest stored decision of ``program`` and ``year`` has a score, as
+    ``score_distribution`` holds them: per group, the row whose highest score is the first at or
+    above ``score`` (one index probe) and a bisect in it; or, above every score, the group's count.
+    """
     db = await driver_connection(session)
-    row = await db.fetchrow(
-        "WITH scored AS (SELECT e.score, f.bureau_code, f.tech_field FROM evaluation_latest l "
-        "JOIN evaluation e ON e.id = l.evaluation_id JOIN firm f ON f.id = l.firm_id "
-        "WHERE l.program = $1 AND l.year = $2 AND e.score IS NOT NULL) "
-        "SELECT count(*) FILTER (WHERE bureau_code = $3), count(*) FILTER (WHERE bureau_code = $3 AND score <= $5), "
-        "count(*) FILTER (WHERE tech_field = $4), count(*) FILTER (WHERE tech_field = $4 AND score <= $5) FROM scored",
-        program,
-        year,
-        bureau,
-        tech_field,
-        score,
+    rows = await db.fetch(STANDING_SQL, program, year, bureau, tech_field, score)
+    found: dict[str, tuple[int, int]] = {}
+    for row in sorted(rows, key=lambda r: r["scores"] is None):  # a group's covering row first, if any
+        if row["peer_kind"] in found:
+            continue
+        if row["scores"] is None:  # the score is above every score of the group
+            found[row["peer_kind"]] = (row["peers"], row["peers"])
+        else:
+            at = bisect.bisect_right(row["scores"], score)
+            found[row["peer_kind"]] = (row["peers"], row["at_or_below"][at - 1] if at else row["below"])
+    in_bureau, below_b = found.get(BUREAU, (0, 0))
+    in_field, below_f = found.get(TECH_FIELD, (0, 0))
+    return in_bureau, below_b, in_field, below_f
+
+
+def _standing_part(kind: str, value: str) -> str:
+    key = f"program = $1 AND year = $2 AND peer_kind = '{kind}' AND peer_value = {value}"
+    return (
+        f"(SELECT peer_kind, peers, below, scores, at_or_below FROM score_distribution WHERE {key} "
+        "AND top_score >= $5 ORDER BY top_score LIMIT 1) UNION ALL "
+        f"(SELECT peer_kind, peers, peers, NULL, NULL FROM score_distribution WHERE {key} "
+        "ORDER BY top_score DESC LIMIT 1)"
     )
-    assert row is not None
-    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
+STANDING_SQL = f"{_standing_part(BUREAU, '$3')} UNION ALL {_standing_part(TECH_FIELD, '$4')}"

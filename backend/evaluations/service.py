@@ -26,6 +26,7 @@ from rules.run import select
 from vocabulary.states import Role
 
 CHUNK = 20_000  # firms per chunk: memory stays flat in the registry's size
+PROGRAM = EVALUATION_COLUMNS.index("program")
 
 
 def default_evaluation_date(year: int) -> date:
@@ -80,7 +81,7 @@ async def evaluate_year(
         run_id=run_id, year=year, evaluation_date=day, firms=len(ids), evaluated=0, unchanged=0, programs={},
         not_in_force=selection.not_in_force, seconds=0.0,
     )  # fmt: skip
-    done = 0
+    done, written = 0, set[str]()  # programs this run stored decisions of
     for chunk in _chunks(ids, chunk_size):
         raw = await load_raw(session, chunk, year)
         latest = await repo.latest_hashes(chunk, year)
@@ -90,6 +91,7 @@ async def evaluate_year(
         )  # fmt: skip
         await repo.store_snapshots(records.snapshots)
         await repo.store_evaluations(EVALUATION_COLUMNS, records.evaluations, run_id)
+        written.update(row[PROGRAM] for row in records.evaluations)
         summary.evaluated += len(records.evaluations)
         summary.unchanged += records.unchanged
         for program, counts in records.outcomes.items():
@@ -99,6 +101,8 @@ async def evaluate_year(
         done += len(chunk)
         if on_progress is not None:
             on_progress(done, len(ids))
+    indices = [r.program for r in selection.rulesets if r.kind == "index"]
+    await repo.refresh_score_distribution(indices, year, written)  # the percentiles a status shows
     summary.seconds = round(time.perf_counter() - started, 3)
     await audit.record(
         session, actor, "evaluation.run", "evaluation", run_id, after=summary.model_dump(mode="json")

@@ -18,7 +18,7 @@ from backend.core.security import Actor
 from backend.evaluations.errors import RuleInputInvalid
 from backend.evaluations.facts import load_firm
 from backend.evaluations.records import program_hashes, read_same_facts
-from backend.evaluations.repository import StoredDecisionRow, latest_for_firm, score_ranks, stored_facts
+from backend.evaluations.repository import StoredDecisionRow, latest_for_firm, peer_standing, stored_facts
 from backend.evaluations.schemas import (
     DecisionRead,
     FirmStatus,
@@ -133,7 +133,7 @@ async def _percentiles(
     session: AsyncSession, decision: Decision, bureau: str, tech_field: str | None, year: int
 ) -> Percentiles:
     assert decision.score is not None
-    in_bureau, below_b, in_field, below_f = await score_ranks(
+    in_bureau, below_b, in_field, below_f = await peer_standing(
         session, decision.program, year, bureau, tech_field, decision.score
     )
     return Percentiles(

@@ -8,7 +8,13 @@ from backend.models.award import (
     AwardExclusion,
 )
 from backend.models.certificate import Certificate, CertificateStatus
-from backend.models.evaluation import Evaluation, EvaluationLatest, FactSnapshot, RulesetVersion
+from backend.models.evaluation import (
+    Evaluation,
+    EvaluationLatest,
+    FactSnapshot,
+    RulesetVersion,
+    ScoreDistribution,
+)
 from backend.models.export_run import ExportRun
 from backend.models.filing import Filing, FilingFigures, FilingRevision
 from backend.models.firm import Firm, FirmIdentity, FirmRevision
@@ -59,6 +65,7 @@ __all__ = [
     "Objection",
     "Provenance",
     "RulesetVersion",
+    "ScoreDistribution",
     "Source",
     "StateHistory",
     "TierBatch",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, Float, Index, Integer
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from backend.models.base import bigint_pk, created_at_field
@@ -79,3 +79,26 @@ class EvaluationLatest(SQLModel, table=True):
     ruleset_hash: str = Field(max_length=64)
     inputs_hash: str = Field(max_length=64)
     outcome: str = Field(max_length=12)
+
+
+class ScoreDistribution(SQLModel, table=True):
+    """Where the latest stored index scores of a year stand within each peer group (bureau, tech field).
+
+    Rebuilt by the evaluation run that changes them (or after a firm's identity changed), so a firm's
+    percentile is one indexed read and a bisect, whatever the registry's size. A group's distinct scores,
+    ascending, each with how many peers score at or below it, are cut into rows of at most
+    ``SCORES_PER_ROW`` scores; a row is found by its highest score.
+    """
+
+    __tablename__ = "score_distribution"
+
+    program: str = Field(primary_key=True, max_length=40)
+    year: int = Field(primary_key=True)
+    peer_kind: str = Field(primary_key=True, max_length=16)  # bureau | tech_field
+    peer_value: str = Field(primary_key=True, max_length=40)  # the bureau's code, the tech field
+    top_score: float = Field(primary_key=True)  # the highest score in this row
+    peers: int  # firms of the group with a stored score
+    below: int  # of them, scoring below this row's first score
+    scores: list[float] = Field(sa_type=ARRAY(Float))
+    at_or_below: list[int] = Field(sa_type=ARRAY(Integer))
+    firm_revision_id: int = Field(sa_type=BigInteger)  # the newest firm revision when it was built
