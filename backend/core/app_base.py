@@ -1,7 +1,8 @@
-"""The FastAPI application class: request ids and security headers wrap everything.
+"""The FastAPI application class: request ids, security headers and gzip wrap everything.
 
 Middleware added with ``add_middleware`` runs inside Starlette's ServerErrorMiddleware, so a 500
-would leave without them; these two are put outside it instead.
+would leave without them; these are put outside it instead. Gzip is innermost: the headers the
+other two add are on every response, compressed or not, and the access log times the compression.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from backend.core.compression import GzipResponses
 from backend.core.request_context import RequestContext
 from backend.core.security_headers import SecurityHeaders
 
@@ -21,4 +23,6 @@ class TiduApp(FastAPI):
         self.hsts = hsts
 
     def build_middleware_stack(self) -> ASGIApp:
-        return RequestContext(SecurityHeaders(super().build_middleware_stack(), hsts=self.hsts))
+        return RequestContext(
+            SecurityHeaders(GzipResponses(super().build_middleware_stack()), hsts=self.hsts)
+        )
