@@ -70,6 +70,7 @@ FIELD_LABELS = {
     "days": "天数",
     "final": "是否正式清单",
     "format": "文件格式",
+    "detail": "内容详略",
     "file": "文件",
     "sheet": "工作表",
     "dry_run": "是否仅预览",

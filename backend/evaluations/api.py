@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -11,7 +11,7 @@ from backend.core.db import SessionDep
 from backend.core.openapi import error_responses
 from backend.evaluations import impact as impact_service
 from backend.evaluations import status as status_service
-from backend.evaluations.schemas import DecisionRead, FirmStatus, WhatIfRequest
+from backend.evaluations.schemas import DecisionRead, FirmStatus, FirmStatusSummary, WhatIfRequest
 from backend.firms.params import UsccPath
 from backend.rulesets.schemas import DiffRead, DiffRequest
 
@@ -20,15 +20,25 @@ router = APIRouter(prefix="/api", tags=["evaluations"])
 impact_router = APIRouter(prefix="/api/rules", tags=["rules"])
 
 
-@router.get("/firms/{uscc}/status", response_model=FirmStatus, responses=error_responses(401, 403, 404, 422))
+@router.get(
+    "/firms/{uscc}/status",
+    response_model=FirmStatusSummary | FirmStatus,
+    responses=error_responses(401, 403, 404, 422),
+)
 async def firm_status(
     uscc: UsccPath,
     session: SessionDep,
     actor: ActorDep,
     year: Annotated[int | None, Query(ge=2000, le=2200, description="申报年度（默认今年）")] = None,
-) -> FirmStatus:
+    detail: Annotated[
+        Literal["summary", "full"],
+        Query(
+            description="summary（默认）：企业梯度状态页所示内容；full：另含每项条件的规则表达式与调整建议、各项目的晋级建议和规则内容哈希"
+        ),
+    ] = "summary",
+) -> FirmStatusSummary:
     """Tiers held, every program decided on current figures with each criterion explained, next-rung advice."""
-    return await status_service.firm_status(session, actor, uscc, year)
+    return await status_service.firm_status(session, actor, uscc, year, full=detail == "full")
 
 
 @router.post("/what-if", response_model=list[DecisionRead], responses=error_responses(401, 403, 404, 422))

@@ -18,7 +18,7 @@ from backend.core.db import SessionDep
 from backend.core.errors import Forbidden, Unprocessable
 from backend.evaluations import impact
 from backend.evaluations import status as status_service
-from backend.evaluations.schemas import CriterionRead, FirmStatus, WhatIfRequest
+from backend.evaluations.schemas import CriterionSummary, FirmStatusSummary, WhatIfRequest
 from backend.evaluations.status import LADDER
 from backend.filings import service as filing_service
 from backend.filings.schemas import FilingFiguresIn, FilingRead
@@ -110,7 +110,7 @@ async def diff_page(
     return render(request, "evaluations/impact.html", context)
 
 
-async def _status_context(session: AsyncSession, viewer: Viewer, status: FirmStatus) -> dict[str, Any]:
+async def _status_context(session: AsyncSession, viewer: Viewer, status: FirmStatusSummary) -> dict[str, Any]:
     certificates = await certificate_service.firm_certificates(session, viewer.actor, status.uscc)
     history = await tier_service.tier_history(session, viewer.actor, status.uscc)
     filings: list[FilingRead] = []
@@ -131,13 +131,13 @@ async def _status_context(session: AsyncSession, viewer: Viewer, status: FirmSta
     }
 
 
-def _ladder(status: FirmStatus) -> list[dict[str, Any]]:
+def _ladder(status: FirmStatusSummary) -> list[dict[str, Any]]:
     return [
         {"tier": tier, "held": tier in status.held_tiers, "next": tier == status.next_rung} for tier in LADDER
     ]
 
 
-def _flatten(node: CriterionRead, depth: int = 0) -> Iterator[tuple[int, CriterionRead]]:
+def _flatten(node: CriterionSummary, depth: int = 0) -> Iterator[tuple[int, CriterionSummary]]:
     """The criterion tree as table rows, children indented under their group."""
     yield depth, node
     for child in node.children:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -40,21 +41,29 @@ class ChangeRead(BaseModel):
     text: str
 
 
-class CriterionRead(BaseModel):
+class CriterionSummary(BaseModel):
+    """A criterion as the status page shows it: outcome, the firm's figures, thresholds, policy article."""
+
     id: str
     label: str
     reference: str
     outcome: str  # pass | fail | unknown
     outcome_label: str
-    advice_kind: str | None  # fixed | expert
-    test: str | None
     facts: dict[str, Any]
     params: list[ParamRead]
     missing: list[str]
     missing_labels: list[str]  # the missing facts as a user reads them
     comparisons: list[ComparisonRead]
+    children: Sequence[CriterionSummary]
+
+
+class CriterionRead(CriterionSummary):
+    """Everything the rules engine explains about a criterion (``detail=full`` and what-ifs)."""
+
+    advice_kind: str | None  # fixed | expert
+    test: str | None
     changes: list[ChangeRead]
-    children: list[CriterionRead]
+    children: Sequence[CriterionRead]
 
 
 class StepRead(BaseModel):
@@ -93,12 +102,13 @@ class StoredDecision(BaseModel):
     same_inputs: bool  # the live evaluation read exactly the facts this stored decision read
 
 
-class DecisionRead(BaseModel):
+class DecisionSummary(BaseModel):
+    """A program's decision as the status page shows it (the default of ``GET /api/firms/{uscc}/status``)."""
+
     program: str
     title: str
     kind: str
     version: str
-    content_hash: str
     year: int
     as_of: date
     outcome: str  # eligible | ineligible | unknown
@@ -108,14 +118,23 @@ class DecisionRead(BaseModel):
     missing: list[str]
     provisional: list[ParamRead]  # thresholds or amounts no source confirms: shown as 暂定
     notes: list[str]
-    criteria: CriterionRead
-    advice: AdviceRead | None
+    criteria: CriterionSummary
     components: list[ComponentRead] = []  # index programs: the firm profile
     percentiles: Percentiles | None = None  # index programs, once a year has been evaluated
     stored: StoredDecision | None = None
 
 
-class FirmStatus(BaseModel):
+class DecisionRead(DecisionSummary):
+    """Everything about a decision: the rule content's hash, each criterion's test and the program's advice."""
+
+    content_hash: str
+    criteria: CriterionRead
+    advice: AdviceRead | None
+
+
+class FirmStatusSummary(BaseModel):
+    """A firm's status as its page shows it; ``detail=full`` gives a ``FirmStatus``."""
+
     uscc: str
     name: str
     year: int
@@ -123,7 +142,11 @@ class FirmStatus(BaseModel):
     held_tiers: list[str]
     next_rung: str | None
     next_rung_advice: AdviceRead | None
-    decisions: list[DecisionRead]
+    decisions: Sequence[DecisionSummary]
+
+
+class FirmStatus(FirmStatusSummary):
+    decisions: Sequence[DecisionRead]
 
 
 class WhatIfRequest(BaseModel):
@@ -151,20 +174,32 @@ class RunSummaryRead(BaseModel):
     seconds: float
 
 
-def _trace_read(trace: Trace) -> CriterionRead:
-    return CriterionRead(
-        id=trace.id, label=trace.label, reference=trace.reference, outcome=trace.outcome,
-        outcome_label=CRITERION_LABELS[trace.outcome], advice_kind=trace.advice, test=trace.test,
-        facts={k: v.isoformat() if isinstance(v, date) else v for k, v in trace.facts.items()},
-        params=[ParamRead(name=p.name, value=p.value, reference=p.reference, status=p.status, unit=p.unit) for p in trace.params],
-        missing=trace.missing, missing_labels=trace.missing_labels,
-        comparisons=[
+def _criterion_shown(trace: Trace) -> dict[str, Any]:
+    return {
+        "id": trace.id, "label": trace.label, "reference": trace.reference, "outcome": trace.outcome,
+        "outcome_label": CRITERION_LABELS[trace.outcome],
+        "facts": {k: v.isoformat() if isinstance(v, date) else v for k, v in trace.facts.items()},
+        "params": [ParamRead(name=p.name, value=p.value, reference=p.reference, status=p.status, unit=p.unit) for p in trace.params],
+        "missing": trace.missing, "missing_labels": trace.missing_labels,
+        "comparisons": [
             ComparisonRead(
                 expression=c.expression, label=c.label, op=c.op, current=c.current, required=c.required, unit=c.unit,
                 text=_comparison_text(c.label, c.current, c.required, c.unit),
             )
             for c in trace.comparisons
         ],
+    }  # fmt: skip
+
+
+def _trace_summary(trace: Trace) -> CriterionSummary:
+    return CriterionSummary(
+        **_criterion_shown(trace), children=[_trace_summary(child) for child in trace.children]
+    )
+
+
+def _trace_read(trace: Trace) -> CriterionRead:
+    return CriterionRead(
+        **_criterion_shown(trace), advice_kind=trace.advice, test=trace.test,
         changes=[
             ChangeRead(fact=c.fact, label=c.label, unit=c.unit, current=c.current, target=c.target, text=describe_change(c))
             for c in trace.changes
@@ -186,15 +221,26 @@ def advice_read(advice: Advice | None) -> AdviceRead | None:
     return AdviceRead(reachable=advice.reachable, failing=advice.failing, steps=steps)
 
 
+def _decision_shown(decision: Decision, stored: StoredDecision | None) -> dict[str, Any]:
+    return {
+        "program": decision.program, "title": decision.title, "kind": decision.kind, "version": decision.version,
+        "year": decision.year, "as_of": decision.as_of, "outcome": decision.outcome,
+        "outcome_label": OUTCOME_LABELS[decision.outcome], "amount_yuan": decision.amount, "score": decision.score,
+        "missing": decision.missing,
+        "provisional": [ParamRead(name=p.name, value=p.value, reference=p.reference, status=p.status, unit=p.unit)
+                        for p in decision.provisional],
+        "notes": decision.notes, "stored": stored,
+        "components": [ComponentRead(name=name, label=decision.component_labels.get(name, name), points=points)
+                       for name, points in decision.components.items()],
+    }  # fmt: skip
+
+
+def decision_summary(decision: Decision, stored: StoredDecision | None = None) -> DecisionSummary:
+    return DecisionSummary(**_decision_shown(decision, stored), criteria=_trace_summary(decision.trace))
+
+
 def decision_read(decision: Decision, stored: StoredDecision | None = None) -> DecisionRead:
     return DecisionRead(
-        program=decision.program, title=decision.title, kind=decision.kind, version=decision.version,
-        content_hash=decision.content_hash, year=decision.year, as_of=decision.as_of, outcome=decision.outcome,
-        outcome_label=OUTCOME_LABELS[decision.outcome], amount_yuan=decision.amount, score=decision.score,
-        missing=decision.missing,
-        provisional=[ParamRead(name=p.name, value=p.value, reference=p.reference, status=p.status, unit=p.unit)
-                     for p in decision.provisional],
-        notes=decision.notes, criteria=_trace_read(decision.trace), advice=advice_read(decision.advice), stored=stored,
-        components=[ComponentRead(name=name, label=decision.component_labels.get(name, name), points=points)
-                    for name, points in decision.components.items()],
+        **_decision_shown(decision, stored), content_hash=decision.content_hash, criteria=_trace_read(decision.trace),
+        advice=advice_read(decision.advice),
     )  # fmt: skip

@@ -22,11 +22,13 @@ from backend.evaluations.repository import StoredDecisionRow, latest_for_firm, p
 from backend.evaluations.schemas import (
     DecisionRead,
     FirmStatus,
+    FirmStatusSummary,
     Percentiles,
     StoredDecision,
     WhatIfRequest,
     advice_read,
     decision_read,
+    decision_summary,
 )
 from backend.evaluations.service import default_evaluation_date
 from backend.filings.schemas import FilingFiguresIn
@@ -50,9 +52,13 @@ def _require_reader(actor: Actor) -> None:
 
 
 async def firm_status(
-    session: AsyncSession, actor: Actor, raw_uscc: str, year: int | None = None
-) -> FirmStatus:
-    """Every program for the firm, decided now on its current figures, beside the stored decisions."""
+    session: AsyncSession, actor: Actor, raw_uscc: str, year: int | None = None, *, full: bool = False
+) -> FirmStatusSummary:
+    """Every program for the firm, decided now on its current figures, beside the stored decisions.
+
+    As the status page shows them, or with everything the rules engine explains when ``full``
+    (a ``FirmStatus``: each criterion's test and advice kind, each program's advice, rule hashes).
+    """
     _require_reader(actor)
     firm = await firm_service.get_visible(session, actor, raw_uscc)
     assert firm.id is not None
@@ -73,12 +79,12 @@ async def firm_status(
         if row is not None:
             previous = StoredDecision(outcome=row.outcome, version=row.version, run_id=row.run_id,
                                       created_at=row.created_at, same_inputs=same[program])  # fmt: skip
-        read = decision_read(decision, previous)
+        read = decision_read(decision, previous) if full else decision_summary(decision, previous)
         if decision.kind == "index" and decision.score is not None:
             read.percentiles = await _percentiles(session, decision, firm.bureau_code, firm.tech_field, year)
         reads.append(read)
     advice = decisions[next_rung].advice if next_rung in decisions else None
-    return FirmStatus(
+    return (FirmStatus if full else FirmStatusSummary)(
         uscc=firm.uscc, name=firm.name, year=year, evaluation_date=day, held_tiers=held, next_rung=next_rung,
         next_rung_advice=advice_read(advice), decisions=reads,
     )  # fmt: skip

@@ -280,3 +280,43 @@ async def test_the_innovation_index_comes_with_a_profile_and_percentiles(
     )
     assert lower["score"] < index["score"]
     assert lower["percentiles"]["bureau"] == 0.5
+
+
+def without(node: dict[str, Any], decision_keys: set[str], criterion_keys: set[str]) -> dict[str, Any]:
+    """A full status with the fields only ``detail=full`` carries taken out."""
+
+    def criterion_without(c: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: v for k, v in c.items() if k not in criterion_keys}
+        return kept | {"children": [criterion_without(child) for child in c["children"]]}
+
+    decisions = [
+        {k: v for k, v in d.items() if k not in decision_keys}
+        | {"criteria": criterion_without(d["criteria"])}
+        for d in node["decisions"]
+    ]
+    return node | {"decisions": decisions}
+
+
+async def test_the_status_carries_what_its_page_shows_and_detail_full_adds_the_engine_s_workings(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    firm = await seedling_firm(session, revenue_yuan=76_500)
+    user = await make_user(session, Role.enterprise, firm=firm)
+    url = f"/api/firms/{firm.uscc}/status"
+    shown = (await client.get(url, headers=user.headers)).json()
+    full = (await client.get(f"{url}?detail=full", headers=user.headers)).json()
+
+    seedling = decision(full, "seedling")
+    revenue = criterion(seedling["criteria"], "revenue")
+    assert revenue["test"] == "filing.revenue_yuan >= params.min_revenue_yuan"
+    assert revenue["changes"][0]["text"] == "上一年度营业收入还差 2.35万元（现为 7.65万元）"
+    assert seedling["advice"]["steps"][0]["text"] == "上一年度营业收入还差 2.35万元（现为 7.65万元）"
+    assert len(seedling["content_hash"]) == 64
+    # the default is the same status without them: every figure, threshold, article and badge the page shows
+    assert shown == without(full, {"advice", "content_hash"}, {"test", "changes", "advice_kind"})
+    assert shown["next_rung_advice"]["steps"][0]["text"] == "上一年度营业收入还差 2.35万元（现为 7.65万元）"
+    assert len(str(shown)) < 0.85 * len(str(full))
+
+    wrong = await client.get(f"{url}?detail=everything", headers=user.headers)
+    assert wrong.status_code == 422
+    assert wrong.json()["context"]["errors"][0]["field"] == "detail"
