@@ -11,9 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 from tests.test_cli import (
     TIDU,
@@ -44,7 +42,11 @@ def test_sigkill_of_serve_ends_its_scheduler_and_the_next_serve_adopts_the_datab
     data_dir = short_dir("tidu-cli-kill-")
     cluster = data_dir / "postgres" / "cluster"
     port = free_port()
-    env = {**clean_env(), "TIDU_DATA_DIR": str(data_dir), "TIDU_PORT": str(port)}
+    # A temp dir of its own: another test's `tidu serve` starting meanwhile would clear what a
+    # killed one left in the shared one before this test looks.
+    temp = data_dir / "tmp"
+    temp.mkdir()
+    env = {**clean_env(), "TIDU_DATA_DIR": str(data_dir), "TIDU_PORT": str(port), "TMPDIR": str(temp)}
     embedded = Target(env=env, workdir=data_dir, database_url=None, data_dir=data_dir)
     started: list[subprocess.Popen[bytes]] = []
     schedulers: list[int] = []
@@ -70,7 +72,7 @@ def test_sigkill_of_serve_ends_its_scheduler_and_the_next_serve_adopts_the_datab
         assert wait_until_gone(orphans) == [], "the scheduler outlived `tidu serve` killed with SIGKILL"
         assert processes_in(cluster), "the embedded PostgreSQL should stay up for the next start to adopt"
 
-        left = list(Path(tempfile.gettempdir()).glob(f"tidu-metrics-{first.pid}-*"))
+        left = list(temp.glob(f"tidu-metrics-{first.pid}-*"))
         assert left, "the killed `tidu serve` had a metrics directory"
         second = serve()  # adopts the running server
         assert not any(path.exists() for path in left), "the next start removes what the killed one left"
