@@ -30,6 +30,7 @@ from rules.derive import (
     RawInputs,
 )
 from rules.facts import CERT_KINDS, FILING_FIELDS, FILING_YEARS, TIERS, FactSchema
+from rules.scalar import _arith as scalar_arith
 from rules.scalar import normalise
 
 Row = Mapping[str, Any]
@@ -134,10 +135,7 @@ def _add(left: float | None, right: float | None) -> float | None:
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if numerator is None or denominator is None or denominator == 0:
-        return None
-    result = numerator / denominator
-    return None if math.isinf(result) or math.isnan(result) else result
+    return scalar_arith("/", numerator, denominator)  # unknown over zero, as the rules divide
 
 
 def _minus_one(value: float | None) -> float | None:

@@ -9,6 +9,7 @@ import asyncpg
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.evaluations.repository import FactsRepository
+from backend.models import Firm
 from rules.derive import RawInputs
 from rules.one_firm import FirmRecords
 
@@ -30,18 +31,25 @@ async def load_raw(session: AsyncSession, firm_ids: Sequence[int], year: int) ->
     )
 
 
-async def load_firm(session: AsyncSession, firm_id: int, year: int) -> FirmRecords:
-    """One firm's registry records for evaluating application year ``year`` (the same queries)."""
+async def load_firm(session: AsyncSession, firm: Firm, year: int) -> FirmRecords:
+    """One firm's registry records for evaluating application year ``year`` (the same queries).
+
+    The firm itself is the row the caller already read to check the user may see it.
+    """
     repo = FactsRepository(session)
     first, last = year - WINDOW_YEARS, year - 1
-    ids = [firm_id]
+    assert firm.id is not None
+    ids = [firm.id]
 
     def rows(records: Sequence[asyncpg.Record], columns: Sequence[str]) -> list[dict[str, Any]]:
         return [dict(zip(columns[1:], tuple(record)[1:], strict=True)) for record in records]
 
-    (firm,) = rows(await repo.firm_rows(ids), repo.FIRM)
+    attributes = {
+        "uscc": firm.uscc, "name": firm.name, "registered_on": firm.registered_on, "bureau": firm.bureau_code,
+        "district": firm.district_code, "zone": firm.functional_zone, "tech_field": firm.tech_field,
+    }  # fmt: skip
     return FirmRecords(
-        firm,
+        attributes,
         rows(await repo.filing_rows(ids, first, last), repo.FILING),
         rows(await repo.certificate_rows(ids), repo.CERTIFICATE),
         rows(await repo.tier_rows(ids), repo.TIER),
