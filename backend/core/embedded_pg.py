@@ -136,7 +136,6 @@ class EmbeddedPostgres:
         try:
             fcntl.flock(users, fcntl.LOCK_SH)
             with self._locked("start.lock"):
-                self._ensure_binaries()
                 self._ensure_cluster()
                 if not self.is_running():
                     self._start()
@@ -367,6 +366,7 @@ class EmbeddedPostgres:
 
     def _pg(self, program: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a PostgreSQL program as the service account (PostgreSQL refuses root)."""
+        self._ensure_binaries()  # every caller, `tidu db stop` and status included, needs them reachable
         kwargs: dict[str, Any] = {}
         if self.account is not None:
             kwargs = {"user": self.account.pw_uid, "group": self.account.pw_gid, "extra_groups": []}
