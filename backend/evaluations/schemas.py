@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -54,7 +53,7 @@ class CriterionSummary(BaseModel):
     missing: list[str]
     missing_labels: list[str]  # the missing facts as a user reads them
     comparisons: list[ComparisonRead]
-    children: Sequence[CriterionSummary]
+    children: tuple[CriterionSummary, ...]
 
 
 class CriterionRead(CriterionSummary):
@@ -63,7 +62,7 @@ class CriterionRead(CriterionSummary):
     advice_kind: str | None  # fixed | expert
     test: str | None
     changes: list[ChangeRead]
-    children: Sequence[CriterionRead]
+    children: tuple[CriterionRead, ...]
 
 
 class StepRead(BaseModel):
@@ -142,11 +141,11 @@ class FirmStatusSummary(BaseModel):
     held_tiers: list[str]
     next_rung: str | None
     next_rung_advice: AdviceRead | None
-    decisions: Sequence[DecisionSummary]
+    decisions: tuple[DecisionSummary, ...]
 
 
 class FirmStatus(FirmStatusSummary):
-    decisions: Sequence[DecisionRead]
+    decisions: tuple[DecisionRead, ...]
 
 
 class WhatIfRequest(BaseModel):
@@ -191,10 +190,24 @@ def _criterion_shown(trace: Trace) -> dict[str, Any]:
     }  # fmt: skip
 
 
+# The rules engine hands out the same trace object for a leaf whose inputs it has seen before;
+# its summary is then the same too, and is kept beside it (bounded, like the traces).
+_LEAF_SUMMARY_LIMIT = 20_000
+_leaf_summaries: dict[int, tuple[Trace, CriterionSummary]] = {}
+
+
 def _trace_summary(trace: Trace) -> CriterionSummary:
-    return CriterionSummary(
-        **_criterion_shown(trace), children=[_trace_summary(child) for child in trace.children]
-    )
+    if trace.children:
+        children = tuple(_trace_summary(child) for child in trace.children)
+        return CriterionSummary(**_criterion_shown(trace), children=children)
+    hit = _leaf_summaries.get(id(trace))
+    if hit is not None and hit[0] is trace:
+        return hit[1]
+    summary = CriterionSummary(**_criterion_shown(trace), children=())
+    if len(_leaf_summaries) >= _LEAF_SUMMARY_LIMIT:
+        _leaf_summaries.clear()
+    _leaf_summaries[id(trace)] = (trace, summary)
+    return summary
 
 
 def _trace_read(trace: Trace) -> CriterionRead:
@@ -204,7 +217,7 @@ def _trace_read(trace: Trace) -> CriterionRead:
             ChangeRead(fact=c.fact, label=c.label, unit=c.unit, current=c.current, target=c.target, text=describe_change(c))
             for c in trace.changes
         ],
-        children=[_trace_read(child) for child in trace.children],
+        children=tuple(_trace_read(child) for child in trace.children),
     )  # fmt: skip
 
 

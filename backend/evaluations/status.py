@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -66,12 +66,15 @@ async def firm_status(
     day = default_evaluation_date(year)
     records = await load_firm(session, firm, year)
     stored = await latest_for_firm(session, firm.id, year)
+    held = held_tiers(records.tiers, day)
+    next_rung = next((tier for tier in LADDER[_rung(held) :] if tier not in held), None)
     if get_settings().status_engine == "frames":
         decisions, same = await asyncio.to_thread(_decide_frames, records, firm.id, stored, year, day)
     else:  # milliseconds of CPU: cheaper on the loop than the hop to a worker thread and back
-        decisions, same = _decide(records, stored, await stored_facts(session, stored.values()), year, day)
-    held = held_tiers(records.tiers, day)
-    next_rung = next((tier for tier in LADDER[_rung(held) :] if tier not in held), None)
+        snapshots = await stored_facts(session, stored.values())
+        # The summary shows advice for the next rung only: the other programs skip the searches.
+        advise = True if full else {next_rung} if next_rung else False
+        decisions, same = _decide(records, stored, snapshots, year, day, advise)
     reads = []
     for program, decision in decisions.items():
         row = stored.get(program)
@@ -101,9 +104,12 @@ def _decide(
     snapshots: Mapping[str, Mapping[str, Any]],
     year: int,
     day: date,
+    advise: bool | Collection[str],
 ) -> Decided:
     """The firm decided in plain Python (milliseconds), compared with the facts stored decisions read."""
-    selection, derived, decisions = decide_firm(rulesets.registry(), records, year=year, evaluation_date=day)
+    selection, derived, decisions = decide_firm(
+        rulesets.registry(), records, year=year, evaluation_date=day, advise=advise
+    )
     same = {
         program: row.ruleset_hash == decisions[program].content_hash
         and read_same_facts(

@@ -111,6 +111,13 @@ async def test_every_response_has_a_request_id_and_a_sane_incoming_one_is_kept(
     assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["x-request-id"])
 
 
+async def test_every_response_says_how_long_the_server_took(client: httpx.AsyncClient) -> None:
+    """Browsers' network panels and load tests tell the server's time from the network's."""
+    for response in (await client.get("/login"), await client.get("/api/nothing-here")):
+        timing = re.fullmatch(r"app;dur=(\d+\.\d)", response.headers["server-timing"])
+        assert timing is not None, response.headers
+
+
 class _Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
