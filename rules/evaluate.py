@@ -220,15 +220,26 @@ def _leaf_key(
     expr: Node, owners: tuple[object, ...], evaluator: ScalarEvaluator, advise: bool
 ) -> tuple[Any, ...] | None:
     """What the leaf's trace depends on; None when a value cannot be a key (then it is not kept)."""
-    # The type goes with each value: True, 1 and 1.0 are equal keys but not equal facts.
-    facts = tuple((type(v), v) for v in map(evaluator.facts.get, facts_read(expr)))
-    params = tuple((type(v), v) for v in map(evaluator.params.get, params_read(expr)))
+    facts = tuple(map(_keyed, map(evaluator.facts.get, facts_read(expr))))
+    params = tuple(map(_keyed, map(evaluator.params.get, params_read(expr))))
     key = (*map(id, owners), advise, tuple(evaluator.variables.items()), facts, params)
     try:
         hash(key)
-    except TypeError:  # a list-valued parameter (bands)
+    except TypeError:  # a value of a kind no rule reads today
         return None
     return key
+
+
+def _keyed(value: Any) -> Any:
+    """``value`` as part of a key: with its type (True, 1 and 1.0 are equal keys but not equal
+    facts) and a float's sign (0.0 and -0.0 too), lists and mappings (staff bands) as tuples."""
+    if type(value) is float:
+        return (float, value, math.copysign(1.0, value))
+    if isinstance(value, list | tuple):
+        return (list, tuple(map(_keyed, value)))
+    if isinstance(value, Mapping):
+        return (dict, tuple((k, _keyed(v)) for k, v in value.items()))
+    return (type(value), value)
 
 
 def _traced_leaf(

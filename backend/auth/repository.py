@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.models import AuthToken, Firm, LoginFailure, User
+
+# Every request asks this: built once (building a statement costs more than running it cached).
+_USER_BY_TOKEN = (
+    select(User)
+    .join(AuthToken, col(AuthToken.user_id) == col(User.id))
+    .where(
+        col(AuthToken.token_hash) == bindparam("digest"),
+        col(AuthToken.revoked_at).is_(None),
+        col(AuthToken.expires_at) > bindparam("now"),
+        col(User.is_active).is_(True),
+    )
+)
 
 
 class UserRepository:
@@ -26,17 +38,7 @@ class UserRepository:
         return result.one_or_none()
 
     async def by_token(self, digest: str, now: datetime) -> User | None:
-        statement = (
-            select(User)
-            .join(AuthToken, col(AuthToken.user_id) == col(User.id))
-            .where(
-                AuthToken.token_hash == digest,
-                col(AuthToken.revoked_at).is_(None),
-                AuthToken.expires_at > now,
-                col(User.is_active).is_(True),
-            )
-        )
-        result = await self.session.exec(statement)
+        result = await self.session.exec(_USER_BY_TOKEN, params={"digest": digest, "now": now})
         return result.one_or_none()
 
     async def revoke_token(self, digest: str, now: datetime) -> bool:

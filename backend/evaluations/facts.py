@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from backend.evaluations.repository import FactsRepository
@@ -32,17 +31,16 @@ async def load_raw(session: AsyncSession, firm_ids: Sequence[int], year: int) ->
 
 
 async def load_firm(session: AsyncSession, firm: Firm, year: int) -> FirmRecords:
-    """One firm's registry records for evaluating application year ``year`` (the same queries).
+    """One firm's registry records for evaluating application year ``year`` (the same queries, one round trip).
 
     The firm itself is the row the caller already read to check the user may see it.
     """
     repo = FactsRepository(session)
-    first, last = year - WINDOW_YEARS, year - 1
     assert firm.id is not None
-    ids = [firm.id]
+    found = await repo.record_rows(firm.id, year - WINDOW_YEARS, year - 1)
 
-    def rows(records: Sequence[asyncpg.Record], columns: Sequence[str]) -> list[dict[str, Any]]:
-        return [dict(zip(columns[1:], tuple(record)[1:], strict=True)) for record in records]
+    def rows(kind: str, columns: Sequence[str]) -> list[dict[str, Any]]:
+        return [dict(zip(columns[1:], values[1:], strict=True)) for values in found[kind]]
 
     attributes = {
         "uscc": firm.uscc, "name": firm.name, "registered_on": firm.registered_on, "bureau": firm.bureau_code,
@@ -50,10 +48,10 @@ async def load_firm(session: AsyncSession, firm: Firm, year: int) -> FirmRecords
     }  # fmt: skip
     return FirmRecords(
         attributes,
-        rows(await repo.filing_rows(ids, first, last), repo.FILING),
-        rows(await repo.certificate_rows(ids), repo.CERTIFICATE),
-        rows(await repo.tier_rows(ids), repo.TIER),
-        rows(await repo.award_rows(ids), repo.AWARD),
-        business=rows(await repo.business_rows(ids), repo.BUSINESS),
-        ip=rows(await repo.ip_rows(ids, first, last), repo.IP),
+        rows("filings", repo.FILING),
+        rows("certificates", repo.CERTIFICATE),
+        rows("tiers", repo.TIER),
+        rows("awards", repo.AWARD),
+        business=rows("business", repo.BUSINESS),
+        ip=rows("ip", repo.IP),
     )

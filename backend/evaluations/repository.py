@@ -106,25 +106,11 @@ class FactsRepository:
 
     async def filing_rows(self, ids: Sequence[int], first_year: int, last_year: int) -> list[asyncpg.Record]:
         """The current revision of each filing in the fiscal years [first_year, last_year]."""
-        db = await driver_connection(self.session)
-        figures = ", ".join(f"r.{c}" for c in FILING_COLUMNS)
-        return await db.fetch(
-            f"SELECT f.firm_id, f.fiscal_year, {figures} FROM filing f "
-            "JOIN filing_revision r ON r.filing_id = f.id AND r.revision_no = f.current_revision_no "
-            "WHERE f.firm_id = ANY($1::bigint[]) AND f.fiscal_year BETWEEN $2 AND $3",
-            list(ids),
-            first_year,
-            last_year,
-        )
+        return await self._fetch(FILING_SQL, ids, first_year, last_year)
 
     async def business_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
         """The business-registration register's current integrity flags of each listed firm (by USCC)."""
-        db = await driver_connection(self.session)
-        return await db.fetch(
-            "SELECT f.id, b.abnormal_operation, b.serious_violation FROM firm f "
-            "JOIN business_record b ON b.uscc = f.uscc WHERE f.id = ANY($1::bigint[])",
-            list(ids),
-        )
+        return await self._fetch(BUSINESS_SQL, ids)
 
     async def ip_rows(self, ids: Sequence[int], first_year: int, last_year: int) -> list[asyncpg.Record]:
         """Class I and II IP records valid on 31 Dec of each fiscal year in [first_year, last_year].
@@ -133,43 +119,72 @@ class FactsRepository:
         when none is valid that year): a firm the register holds no counted record for (nothing, or
         only trademarks) has no row, so it is not covered and its declaration stands.
         """
-        db = await driver_connection(self.session)
-        valid = (
-            "(i.valid_from IS NULL OR i.valid_from <= y.day) AND (i.valid_to IS NULL OR i.valid_to >= y.day)"
-        )
-        return await db.fetch(
-            f"SELECT f.id, y.fiscal_year, count(*) FILTER (WHERE i.ip_class = 1 AND {valid}), "
-            f"count(*) FILTER (WHERE i.ip_class = 2 AND {valid}) FROM firm f "
-            "JOIN ip_record i ON i.owner_uscc = f.uscc AND i.ip_class IS NOT NULL "
-            "CROSS JOIN LATERAL (SELECT g AS fiscal_year, make_date(g, 12, 31) AS day "
-            "FROM generate_series($2::int, $3::int) g) y "
-            "WHERE f.id = ANY($1::bigint[]) GROUP BY f.id, y.fiscal_year",
-            list(ids),
-            first_year,
-            last_year,
-        )
+        return await self._fetch(IP_SQL, ids, first_year, last_year)
 
     async def certificate_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
-        db = await driver_connection(self.session)
-        return await db.fetch(
-            "SELECT firm_id, kind, issued_on, expires_on, status FROM certificate WHERE firm_id = ANY($1::bigint[])",
-            list(ids),
-        )
+        return await self._fetch(CERTIFICATE_SQL, ids)
 
     async def tier_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
-        db = await driver_connection(self.session)
-        return await db.fetch(
-            "SELECT firm_id, tier, year, state, valid_from, valid_to FROM tier_status WHERE firm_id = ANY($1::bigint[])",
-            list(ids),
-        )
+        return await self._fetch(TIER_SQL, ids)
 
     async def award_rows(self, ids: Sequence[int]) -> list[asyncpg.Record]:
+        return await self._fetch(AWARD_SQL, ids)
+
+    async def record_rows(
+        self, firm_id: int, first_year: int, last_year: int
+    ) -> dict[str, list[tuple[Any, ...]]]:
+        """One firm's filings, certificates, tiers, awards, business and IP rows, in one round trip.
+
+        The same queries as the reads above, each folded into an array of rows: a status answers
+        after one wait on the database instead of six.
+        """
         db = await driver_connection(self.session)
-        return await db.fetch(
-            "SELECT firm_id, program, year, amount_yuan, state FROM award "
-            "WHERE firm_id = ANY($1::bigint[]) AND state <> 'superseded'",
-            list(ids),
-        )
+        row = await db.fetchrow(ONE_FIRM_SQL, [firm_id], first_year, last_year)
+        assert row is not None  # a SELECT of arrays without FROM returns one row
+        return {kind: [tuple(record) for record in row[kind]] for kind in RECORDS}
+
+    async def _fetch(self, sql: str, ids: Sequence[int], *years: int) -> list[asyncpg.Record]:
+        db = await driver_connection(self.session)
+        return await db.fetch(sql, list(ids), *years)
+
+
+# Each kind of a firm's records, read by one query ($1: firm ids; $2, $3: the fiscal years).
+_VALID_ON_DAY = (
+    "(i.valid_from IS NULL OR i.valid_from <= y.day) AND (i.valid_to IS NULL OR i.valid_to >= y.day)"
+)
+FILING_SQL = (
+    f"SELECT f.firm_id, f.fiscal_year, {', '.join(f'r.{c}' for c in FILING_COLUMNS)} FROM filing f "
+    "JOIN filing_revision r ON r.filing_id = f.id AND r.revision_no = f.current_revision_no "
+    "WHERE f.firm_id = ANY($1::bigint[]) AND f.fiscal_year BETWEEN $2 AND $3"
+)
+BUSINESS_SQL = (
+    "SELECT f.id, b.abnormal_operation, b.serious_violation FROM firm f "
+    "JOIN business_record b ON b.uscc = f.uscc WHERE f.id = ANY($1::bigint[])"
+)
+IP_SQL = (
+    f"SELECT f.id, y.fiscal_year, count(*) FILTER (WHERE i.ip_class = 1 AND {_VALID_ON_DAY}), "
+    f"count(*) FILTER (WHERE i.ip_class = 2 AND {_VALID_ON_DAY}) FROM firm f "
+    "JOIN ip_record i ON i.owner_uscc = f.uscc AND i.ip_class IS NOT NULL "
+    "CROSS JOIN LATERAL (SELECT g AS fiscal_year, make_date(g, 12, 31) AS day "
+    "FROM generate_series($2::int, $3::int) g) y "
+    "WHERE f.id = ANY($1::bigint[]) GROUP BY f.id, y.fiscal_year"
+)
+CERTIFICATE_SQL = (
+    "SELECT firm_id, kind, issued_on, expires_on, status FROM certificate WHERE firm_id = ANY($1::bigint[])"
+)
+TIER_SQL = "SELECT firm_id, tier, year, state, valid_from, valid_to FROM tier_status WHERE firm_id = ANY($1::bigint[])"
+AWARD_SQL = (
+    "SELECT firm_id, program, year, amount_yuan, state FROM award "
+    "WHERE firm_id = ANY($1::bigint[]) AND state <> 'superseded'"
+)
+RECORDS = {
+    "filings": FILING_SQL, "certificates": CERTIFICATE_SQL, "tiers": TIER_SQL, "awards": AWARD_SQL,
+    "business": BUSINESS_SQL, "ip": IP_SQL,
+}  # fmt: skip
+# asyncpg decodes an array of anonymous rows as tuples, each value typed as in its own query.
+ONE_FIRM_SQL = "SELECT " + ", ".join(
+    f"ARRAY(SELECT ROW(q.*) FROM ({sql}) q) AS {kind}" for kind, sql in RECORDS.items()
+)
 
 
 class EvaluationRepository:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.filings.schemas import FilingFiguresIn, FiscalYear
 from rules.evaluate import Decision
-from rules.trace import Advice, Trace, describe_change, format_amount
+from rules.trace import Advice, ParamUse, Trace, describe_change, format_amount
 from vocabulary.states import CRITERION_LABELS, OUTCOME_LABELS
 
 
@@ -173,12 +173,36 @@ class RunSummaryRead(BaseModel):
     seconds: float
 
 
+# A rule set's few hundred thresholds, as shown; the value's type in the key: 10 and 10.0 are
+# equal but print differently.
+_param_reads: dict[tuple[ParamUse, type], ParamRead] = {}
+
+
+def _param_read(use: ParamUse) -> ParamRead:
+    key = (use, type(use.value))
+    try:
+        found = _param_reads.get(key)
+    except TypeError:  # a list-valued threshold (bands): not a key
+        return _new_param_read(use)
+    if found is None:
+        found = _param_reads[key] = _new_param_read(use)
+        if len(_param_reads) > _LEAF_SUMMARY_LIMIT:
+            _param_reads.clear()
+    return found
+
+
+def _new_param_read(use: ParamUse) -> ParamRead:
+    return ParamRead(
+        name=use.name, value=use.value, reference=use.reference, status=use.status, unit=use.unit
+    )
+
+
 def _criterion_shown(trace: Trace) -> dict[str, Any]:
     return {
         "id": trace.id, "label": trace.label, "reference": trace.reference, "outcome": trace.outcome,
         "outcome_label": CRITERION_LABELS[trace.outcome],
         "facts": {k: v.isoformat() if isinstance(v, date) else v for k, v in trace.facts.items()},
-        "params": [ParamRead(name=p.name, value=p.value, reference=p.reference, status=p.status, unit=p.unit) for p in trace.params],
+        "params": [_param_read(p) for p in trace.params],
         "missing": trace.missing, "missing_labels": trace.missing_labels,
         "comparisons": [
             ComparisonRead(
@@ -240,8 +264,7 @@ def _decision_shown(decision: Decision, stored: StoredDecision | None) -> dict[s
         "year": decision.year, "as_of": decision.as_of, "outcome": decision.outcome,
         "outcome_label": OUTCOME_LABELS[decision.outcome], "amount_yuan": decision.amount, "score": decision.score,
         "missing": decision.missing,
-        "provisional": [ParamRead(name=p.name, value=p.value, reference=p.reference, status=p.status, unit=p.unit)
-                        for p in decision.provisional],
+        "provisional": [_param_read(p) for p in decision.provisional],
         "notes": decision.notes, "stored": stored,
         "components": [ComponentRead(name=name, label=decision.component_labels.get(name, name), points=points)
                        for name, points in decision.components.items()],

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,15 +41,18 @@ def scope_conditions(actor: Actor) -> list[Any]:
     return [col(Firm.id) == actor.firm_id]
 
 
+# Every firm page and status asks this: built once (building costs more than running it cached).
+_FIRM_BY_USCC = select(Firm).where(col(Firm.uscc) == bindparam("uscc"))
+_FIRM_BY_USCC_FOR_UPDATE = _FIRM_BY_USCC.with_for_update()
+
+
 class FirmRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def by_uscc(self, uscc: str, *, for_update: bool = False) -> Firm | None:
-        statement = select(Firm).where(Firm.uscc == uscc)
-        if for_update:
-            statement = statement.with_for_update()
-        return (await self.session.exec(statement)).one_or_none()
+        statement = _FIRM_BY_USCC_FOR_UPDATE if for_update else _FIRM_BY_USCC
+        return (await self.session.exec(statement, params={"uscc": uscc})).one_or_none()
 
     async def by_id(self, firm_id: int) -> Firm | None:
         return await self.session.get(Firm, firm_id)
