@@ -219,15 +219,23 @@ def _leaf(
 def _leaf_key(
     expr: Node, owners: tuple[object, ...], evaluator: ScalarEvaluator, advise: bool
 ) -> tuple[Any, ...] | None:
-    """What the leaf's trace depends on; None when a value cannot be a key (then it is not kept)."""
-    facts = tuple(map(_keyed, map(evaluator.facts.get, facts_read(expr))))
-    params = tuple(map(_keyed, map(evaluator.params.get, params_read(expr))))
-    key = (*map(id, owners), advise, tuple(evaluator.variables.items()), facts, params)
+    """What the leaf's trace depends on; None when a value cannot be a key (then it is not kept).
+
+    The params are the rule set's on the as-of date (``evaluate_facts``): the rule set and the
+    date in the key stand for them.
+    """
+    facts = tuple(
+        (type(v), v) if type(v) in _PLAIN else _keyed(v) for v in map(evaluator.facts.get, facts_read(expr))
+    )
+    key = (*map(id, owners), advise, tuple(evaluator.variables.items()), facts)
     try:
         hash(key)
     except TypeError:  # a value of a kind no rule reads today
         return None
     return key
+
+
+_PLAIN = frozenset({bool, int, str, date, type(None)})  # equal only when the same value of one type
 
 
 def _keyed(value: Any) -> Any:

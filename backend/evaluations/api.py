@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import TypeAdapter
 
 from backend.auth.deps import ActorDep
 from backend.core.db import SessionDep
@@ -36,9 +37,16 @@ async def firm_status(
             description="summary（默认）：企业梯度状态页所示内容；full：另含每项条件的规则表达式与调整建议、各项目的晋级建议和规则内容哈希"
         ),
     ] = "summary",
-) -> FirmStatusSummary:
+) -> Response:
     """Tiers held, every program decided on current figures with each criterion explained, next-rung advice."""
-    return await status_service.firm_status(session, actor, uscc, year, full=detail == "full")
+    status = await status_service.firm_status(session, actor, uscc, year, full=detail == "full")
+    # Serialised by its own class, once: the route's union would have it checked against both
+    # shapes first (the answer is built from typed objects already).
+    body = _STATUS_JSON[type(status)].dump_json(status)
+    return Response(body, media_type="application/json")
+
+
+_STATUS_JSON = {shape: TypeAdapter(shape) for shape in (FirmStatusSummary, FirmStatus)}
 
 
 @router.post("/what-if", response_model=list[DecisionRead], responses=error_responses(401, 403, 404, 422))
