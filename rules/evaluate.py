@@ -106,7 +106,7 @@ def evaluate_facts(
         as_of=as_of,
         outcome=OUTCOMES[trace.outcome],
         trace=trace,
-        provisional=provisional_params(ruleset, params),
+        provisional=_provisional_on(ruleset, as_of, params),
     )
     if decision.outcome == "unknown":
         decision.missing = sorted({m for node in trace.walk() for m in node.missing})
@@ -150,6 +150,19 @@ def amount_of(value: float | None, ruleset: RuleSet, params: Mapping[str, Any]) 
             return None
         amount = min(amount, math.floor(float(cap)))
     return max(int(amount), 0)
+
+
+_provisional: dict[tuple[int, date], tuple[RuleSet, list[ParamUse]]] = {}
+
+
+def _provisional_on(ruleset: RuleSet, as_of: date, params: Mapping[str, Any]) -> list[ParamUse]:
+    """``provisional_params`` of the rule set's own params on ``as_of``: the same for every firm."""
+    hit = _provisional.get((id(ruleset), as_of))
+    if hit is None or hit[0] is not ruleset:
+        if len(_provisional) >= _LEAF_LIMIT:
+            _provisional.clear()
+        hit = _provisional[(id(ruleset), as_of)] = (ruleset, provisional_params(ruleset, params))
+    return list(hit[1])
 
 
 def provisional_params(ruleset: RuleSet, params: Mapping[str, Any]) -> list[ParamUse]:
