@@ -24,7 +24,7 @@ from rules.expr import (
     params_read,
 )
 from rules.facts import FactSchema
-from rules.memo import per_object
+from rules.memo import KeptBy, per_object
 from rules.ruleset import CompiledCriterion, RuleSet
 from rules.scalar import ScalarEvaluator, normalise
 from rules.trace import (
@@ -152,17 +152,15 @@ def amount_of(value: float | None, ruleset: RuleSet, params: Mapping[str, Any]) 
     return max(int(amount), 0)
 
 
-_provisional: dict[tuple[int, date], tuple[RuleSet, list[ParamUse]]] = {}
+_provisional: KeptBy[list[ParamUse]] = KeptBy(1_000)  # per rule set and date
 
 
 def _provisional_on(ruleset: RuleSet, as_of: date, params: Mapping[str, Any]) -> list[ParamUse]:
     """``provisional_params`` of the rule set's own params on ``as_of``: the same for every firm."""
-    hit = _provisional.get((id(ruleset), as_of))
-    if hit is None or hit[0] is not ruleset:
-        if len(_provisional) >= _LEAF_LIMIT:
-            _provisional.clear()
-        hit = _provisional[(id(ruleset), as_of)] = (ruleset, provisional_params(ruleset, params))
-    return list(hit[1])
+    found = _provisional.get((ruleset,), as_of)
+    if found is None:
+        found = _provisional.put((ruleset,), as_of, provisional_params(ruleset, params))
+    return list(found)
 
 
 def provisional_params(ruleset: RuleSet, params: Mapping[str, Any]) -> list[ParamUse]:
@@ -207,32 +205,26 @@ def _trace(
 # A leaf's trace is a function of the criterion and the values it reads. Firms share most of them
 # (flags, certificates, bands, the same threshold passed), so a worker deciding firm after firm
 # finds about four leaves in five already traced. Traces are never changed once built.
-_LEAF_LIMIT = 20_000
-_leaves: dict[tuple[Any, ...], tuple[tuple[object, ...], Trace]] = {}
+_leaves: KeptBy[Trace] = KeptBy(20_000)
 
 
 def _leaf(
     node: CompiledCriterion, evaluator: ScalarEvaluator, ruleset: RuleSet, schema: FactSchema, advise: bool
 ) -> Trace:
     assert node.expr is not None
-    owners = (node, ruleset, schema)  # held with the entry: their ids cannot be reused meanwhile
-    key = _leaf_key(node.expr, owners, evaluator, advise)
-    if key is not None:
-        hit = _leaves.get(key)
-        if hit is not None and all(a is b for a, b in zip(hit[0], owners, strict=True)):
-            return hit[1]
-    trace = _traced_leaf(node, evaluator, ruleset, schema, advise)
-    if key is not None:
-        if len(_leaves) >= _LEAF_LIMIT:
-            _leaves.clear()
-        _leaves[key] = (owners, trace)
-    return trace
+    owners = (node, ruleset, schema)
+    detail = _leaf_key(node.expr, evaluator, advise)
+    if detail is None:
+        return _traced_leaf(node, evaluator, ruleset, schema, advise)
+    found = _leaves.get(owners, detail)
+    if found is None:
+        found = _leaves.put(owners, detail, _traced_leaf(node, evaluator, ruleset, schema, advise))
+    return found
 
 
-def _leaf_key(
-    expr: Node, owners: tuple[object, ...], evaluator: ScalarEvaluator, advise: bool
-) -> tuple[Any, ...] | None:
-    """What the leaf's trace depends on; None when a value cannot be a key (then it is not kept).
+def _leaf_key(expr: Node, evaluator: ScalarEvaluator, advise: bool) -> tuple[Any, ...] | None:
+    """What the leaf's trace depends on besides the criterion, its rule set and the fact schema;
+    None when a value cannot be a key (then it is not kept).
 
     The params are the rule set's on the as-of date (``evaluate_facts``): the rule set and the
     date in the key stand for them.
@@ -240,7 +232,7 @@ def _leaf_key(
     facts = tuple(
         (type(v), v) if type(v) in _PLAIN else _keyed(v) for v in map(evaluator.facts.get, facts_read(expr))
     )
-    key = (*map(id, owners), advise, tuple(evaluator.variables.items()), facts)
+    key = (advise, tuple(evaluator.variables.items()), facts)
     try:
         hash(key)
     except TypeError:  # a value of a kind no rule reads today

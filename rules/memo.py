@@ -8,8 +8,8 @@ registries loaded for previews come and go.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,3 +36,28 @@ def per_object(function: Callable[[T], R]) -> Callable[[T], R]:
     cached.__doc__ = function.__doc__
     cached.__name__ = function.__name__
     return cached
+
+
+class KeptBy(Generic[R]):
+    """Values computed from some objects (by identity) and hashable details, at most ``limit`` of them.
+
+    The objects are held with each value, so their ids cannot be reused while it lives; when full,
+    everything is forgotten (the next requests compute again). For caches on a hot path that must
+    not grow with the registry: a leaf's trace per value read, its summary, a threshold as shown.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._entries: dict[tuple[tuple[int, ...], Hashable], tuple[tuple[object, ...], R]] = {}
+
+    def get(self, owners: tuple[object, ...], detail: Hashable = ()) -> R | None:
+        hit = self._entries.get((tuple(map(id, owners)), detail))
+        if hit is None or any(kept is not owner for kept, owner in zip(hit[0], owners, strict=True)):
+            return None
+        return hit[1]
+
+    def put(self, owners: tuple[object, ...], detail: Hashable, value: R) -> R:
+        if len(self._entries) >= self.limit:
+            self._entries.clear()
+        self._entries[(tuple(map(id, owners)), detail)] = (owners, value)
+        return value

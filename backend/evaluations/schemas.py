@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.filings.schemas import FilingFiguresIn, FiscalYear
 from rules.evaluate import Decision
+from rules.memo import KeptBy
 from rules.trace import Advice, ParamUse, Trace, describe_change, format_amount
 from vocabulary.states import CRITERION_LABELS, OUTCOME_LABELS
 
@@ -175,20 +176,16 @@ class RunSummaryRead(BaseModel):
 
 # A rule set's few hundred thresholds, as shown; the value's type in the key: 10 and 10.0 are
 # equal but print differently.
-_param_reads: dict[tuple[ParamUse, type], ParamRead] = {}
+_param_reads: KeptBy[ParamRead] = KeptBy(20_000)
 
 
 def _param_read(use: ParamUse) -> ParamRead:
     key = (use, type(use.value))
     try:
-        found = _param_reads.get(key)
+        found = _param_reads.get((), key)
     except TypeError:  # a list-valued threshold (bands): not a key
         return _new_param_read(use)
-    if found is None:
-        found = _param_reads[key] = _new_param_read(use)
-        if len(_param_reads) > _LEAF_SUMMARY_LIMIT:
-            _param_reads.clear()
-    return found
+    return found if found is not None else _param_reads.put((), key, _new_param_read(use))
 
 
 def _new_param_read(use: ParamUse) -> ParamRead:
@@ -216,22 +213,17 @@ def _criterion_shown(trace: Trace) -> dict[str, Any]:
 
 # The rules engine hands out the same trace object for a leaf whose inputs it has seen before;
 # its summary is then the same too, and is kept beside it (bounded, like the traces).
-_LEAF_SUMMARY_LIMIT = 20_000
-_leaf_summaries: dict[int, tuple[Trace, CriterionSummary]] = {}
+_leaf_summaries: KeptBy[CriterionSummary] = KeptBy(20_000)
 
 
 def _trace_summary(trace: Trace) -> CriterionSummary:
     if trace.children:
         children = tuple(_trace_summary(child) for child in trace.children)
         return CriterionSummary(**_criterion_shown(trace), children=children)
-    hit = _leaf_summaries.get(id(trace))
-    if hit is not None and hit[0] is trace:
-        return hit[1]
-    summary = CriterionSummary(**_criterion_shown(trace), children=())
-    if len(_leaf_summaries) >= _LEAF_SUMMARY_LIMIT:
-        _leaf_summaries.clear()
-    _leaf_summaries[id(trace)] = (trace, summary)
-    return summary
+    found = _leaf_summaries.get((trace,))
+    if found is None:
+        found = _leaf_summaries.put((trace,), (), CriterionSummary(**_criterion_shown(trace), children=()))
+    return found
 
 
 def _trace_read(trace: Trace) -> CriterionRead:
